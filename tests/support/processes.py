@@ -1,0 +1,131 @@
+"""Real servers for tests and benchmarks, each a child process bound to loopback.
+
+redis-server, tracker replicas (``python -m tracker_app``) and the reference
+bittorrent-tracker are started the way an operator would start them, so tests
+exercise the same code paths as a deployment.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """Ask the kernel for an unused loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A child process serving on one loopback port."""
+
+    name: str
+    proc: subprocess.Popen
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/announce"
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+    def kill(self) -> None:
+        """Die hard, as a crashed replica would: no cleanup runs."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _wait_until(ready, server: Server, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.proc.returncode} before it was ready")
+        try:
+            if ready():
+                return
+        except (OSError, httpx.HTTPError):
+            pass
+        time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"{server.name} was not ready within {timeout} s")
+
+
+def start_redis(workdir: Path, port: int | None = None) -> Server:
+    """A throwaway redis-server with no persistence."""
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(workdir), "--loglevel", "warning"],
+        stdout=subprocess.DEVNULL,
+    )
+    server = Server("redis-server", proc, port)
+
+    def ready() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+
+    _wait_until(ready, server)
+    return server
+
+
+def start_tracker(port: int | None = None, redis_url: str | None = None, **env: str) -> Server:
+    """One tracker replica, started as the Procfile does but on loopback.
+
+    Extra keyword arguments become environment variables (``TRACKER_INTERVAL="5"``).
+    """
+    port = port or free_port()
+    child_env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    if redis_url:
+        child_env["REDIS_URL"] = redis_url
+    child_env.update(env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker_app", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=child_env,
+    )
+    server = Server("tracker", proc, port, env)
+    _wait_until(lambda: httpx.get(f"{server.http_url}/health", timeout=2).status_code == 200, server)
+    return server
+
+
+def start_reference(port: int | None = None, interval_ms: int = 600_000) -> Server:
+    """The reference bittorrent-tracker from npm (HTTP and WebSocket on one port)."""
+    port = port or free_port()
+    proc = subprocess.Popen(
+        ["node", str(ROOT / "tests/support/reference_tracker.mjs"), str(port), str(interval_ms)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    server = Server("bittorrent-tracker", proc, port)
+    line = proc.stdout.readline() if proc.stdout else ""
+    if not line.startswith("listening"):
+        server.stop()
+        raise RuntimeError(f"reference tracker did not start: {line!r}")
+    return server

@@ -1,0 +1,52 @@
+"""A loopback HTTP server for the browser test page and the webtorrent bundle.
+
+Browsers need an origin to run ES modules and WebRTC from, and 127.0.0.1 is a secure
+context. The bundle is served straight from node_modules so it is never copied into
+the repository.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from .processes import ROOT
+
+PAGES = Path(__file__).resolve().parent / "pages"
+_EXTRA_FILES = {"/webtorrent.min.js": ROOT / "node_modules/webtorrent/dist/webtorrent.min.js"}
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
+
+    def translate_path(self, path: str) -> str:
+        extra = _EXTRA_FILES.get(path.split("?", 1)[0])
+        return str(extra) if extra else super().translate_path(path)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: a test's output should show its failure, not every GET."""
+
+
+class StaticSite:
+    """Serves ``tests/support/pages`` on an ephemeral loopback port from a thread."""
+
+    def __init__(self, directory: Path = PAGES) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(directory)))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="static-site", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> StaticSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()

@@ -1,0 +1,80 @@
+"""The ASGI application: one tracker replica."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from tracker_app.allowlist import Allowlist
+from tracker_app.config import Settings
+from tracker_app.connections import Connections
+from tracker_app.endpoints import http, status
+from tracker_app.endpoints.websocket import tracker_socket
+from tracker_app.metrics import Metrics
+from tracker_app.relay import MemoryRelay, RedisRelay, Relay
+from tracker_app.store import MemoryStore, RedisStore, StoreUnavailable, SwarmStore
+from tracker_app.store.redis import connect
+from tracker_app.tracker import Tracker
+
+log = logging.getLogger("tracker_app")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build a replica; with no settings they come from the environment."""
+    settings = settings or Settings.from_env()
+    allowlist = Allowlist(settings.allowlist)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store, relay = _backends(settings, replica=secrets.token_hex(4))
+        tracker = Tracker(settings, store, relay, Connections(), allowlist, Metrics())
+        await relay.start(tracker.deliver)
+        app.state.tracker = tracker
+        housekeeping = asyncio.create_task(_housekeeping(tracker))
+        log.info("replica %s ready (%s state)", relay.replica, "Redis" if settings.redis_url else "in-process")
+        try:
+            yield
+        finally:
+            housekeeping.cancel()
+            await asyncio.gather(housekeeping, return_exceptions=True)
+            await relay.close()
+            await store.close()
+
+    routes = [
+        WebSocketRoute("/", tracker_socket),
+        WebSocketRoute("/announce", tracker_socket),
+        Route("/", status.home),
+        Route("/announce", http.announce),
+        Route("/scrape", http.scrape),
+        Route("/stats", status.stats_page),
+        Route("/stats.json", status.stats_json),
+        Route("/metrics", status.metrics),
+        Route("/health", status.health),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _backends(settings: Settings, replica: str) -> tuple[SwarmStore, Relay]:
+    """Redis state and relay when ``REDIS_URL`` is set, else in-process ones."""
+    if not settings.redis_url:
+        return MemoryStore(settings.peer_ttl), MemoryRelay(replica)
+    store = RedisStore(connect(settings.redis_url, settings.redis_cluster), settings.peer_ttl)
+    return store, RedisRelay(replica, connect(settings.redis_url))
+
+
+async def _housekeeping(tracker: Tracker) -> None:
+    """Share this replica's client counts and let the store drop swarms nobody announces to."""
+    period = min(5.0, tracker.settings.interval / 2)
+    while True:
+        await asyncio.sleep(period)
+        try:
+            await tracker.store.share_clients(tracker.replica, tracker.connections.clients())
+            await tracker.store.sweep()
+        except StoreUnavailable as exc:
+            log.warning("housekeeping skipped: %s", exc)

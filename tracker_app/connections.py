@@ -1,0 +1,84 @@
+"""The WebSocket connections this replica holds, by connection id.
+
+A connection remembers which swarms it joined (so closing it leaves them all)
+and which offers it was handed (so its answers can only go back to a peer that
+really offered, on the socket that offered).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+
+from tracker_app.peers import Route
+from tracker_app.relay.base import OfferOrigin
+
+log = logging.getLogger("tracker_app.connections")
+
+Send = Callable[[str], Awaitable[None]]
+
+
+class Connection:
+    __slots__ = ("conn_id", "ip", "joined", "_send", "_pending")
+
+    def __init__(self, conn_id: int, ip: str, send: Send) -> None:
+        self.conn_id = conn_id
+        self.ip = ip
+        #: (info_hash, peer_id) pairs this socket announced and has not stopped.
+        self.joined: set[tuple[bytes, bytes]] = set()
+        self._send = send
+        self._pending: dict[tuple[bytes, bytes], Route] | None = None
+
+    async def send(self, text: str) -> None:
+        """Send a frame; a socket that is already gone just misses it."""
+        try:
+            await self._send(text)
+        except Exception as exc:  # noqa: BLE001 - any transport failure means the peer left
+            log.debug("send to connection %s failed: %s", self.conn_id, exc)
+
+    def expect_answer(self, origin: OfferOrigin, limit: int) -> None:
+        """Remember an offer handed to this socket; the oldest are forgotten past ``limit``."""
+        if self._pending is None:
+            self._pending = {}
+        elif len(self._pending) >= limit:
+            del self._pending[next(iter(self._pending))]
+        self._pending[(origin.peer_id, origin.offer_id)] = origin.route
+
+    def take_offer(self, peer_id: bytes, offer_id: bytes) -> Route | None:
+        """The route of the socket that made this offer, if it was handed to this socket."""
+        if self._pending is None:
+            return None
+        return self._pending.pop((peer_id, offer_id), None)
+
+
+class Connections:
+    def __init__(self) -> None:
+        self._by_id: dict[int, Connection] = {}
+        self._ids = itertools.count(1)
+
+    def open(self, ip: str, send: Send) -> Connection:
+        conn = Connection(next(self._ids), ip, send)
+        self._by_id[conn.conn_id] = conn
+        return conn
+
+    def close(self, conn: Connection) -> None:
+        self._by_id.pop(conn.conn_id, None)
+
+    def get(self, conn_id: int) -> Connection | None:
+        return self._by_id.get(conn_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def clients(self) -> Counter[str]:
+        """Peers on this replica by client, from the peer_id prefix (``-WW0208-``, ``-LT2110-``)."""
+        return Counter(client_name(peer_id) for conn in self._by_id.values() for _, peer_id in conn.joined)
+
+
+def client_name(peer_id: bytes) -> str:
+    """The client part of a peer_id: Azureus-style ``-XXnnnn-``, else its first byte."""
+    if peer_id[:1] == b"-" and peer_id[7:8] == b"-":
+        return peer_id[:8].decode("latin-1")
+    return peer_id[:1].decode("latin-1")

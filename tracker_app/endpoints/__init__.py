@@ -1,0 +1,1 @@
+"""Starlette endpoints: they adapt HTTP and WebSocket to :class:`tracker_app.tracker.Tracker`."""

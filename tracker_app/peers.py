@@ -1,0 +1,90 @@
+"""The tracker's vocabulary: events, routes and what a swarm answers.
+
+Both wire formats (WebSocket JSON and HTTP bencode) parse into these types, and
+both swarm stores speak them, so neither side knows about the other.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Event(enum.Enum):
+    """What an announce says about the peer; ``empty``, ``paused`` and none are updates."""
+
+    STARTED = "started"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    UPDATE = "update"
+
+
+class Kind(enum.Enum):
+    """WebRTC peers are signalled through their socket, HTTP peers are dialled by address."""
+
+    WEBSOCKET = "w"
+    HTTP = "h"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a WebSocket peer's socket lives: which replica, which connection on it."""
+
+    replica: str
+    conn: int
+
+    def encode(self) -> bytes:
+        return f"{self.replica}:{self.conn}".encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Route:
+        replica, _, conn = raw.decode().rpartition(":")
+        return cls(replica, int(conn))
+
+
+@dataclass(frozen=True, slots=True)
+class PeerEntry:
+    """One peer as a swarm stores it.
+
+    ``key`` identifies the peer in its swarm (the peer_id for WebSocket peers, the
+    compact address for HTTP peers); ``value`` is what other peers need to reach it
+    (the encoded :class:`Route`, or the HTTP peer's peer_id).
+    """
+
+    kind: Kind
+    key: bytes
+    value: bytes
+    seeder: bool
+
+
+@dataclass(slots=True)
+class AnnounceResult:
+    complete: int
+    incomplete: int
+    downloaded: int
+    #: Other peers of the same kind, chosen at random: ``(key, value)`` pairs.
+    peers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ScrapeCounts:
+    complete: int = 0
+    incomplete: int = 0
+    downloaded: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Swarm-wide figures for ``/stats`` and ``/metrics``."""
+
+    torrents: int
+    seeders: int
+    leechers: int
+
+    @property
+    def peers(self) -> int:
+        return self.seeders + self.leechers
+
+
+class PeerIdTaken(Exception):
+    """Another socket already holds this peer_id in this swarm."""

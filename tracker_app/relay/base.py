@@ -1,0 +1,52 @@
+"""The relay interface: hand a message to the socket a route names, wherever it is."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from tracker_app.peers import Route
+
+
+@dataclass(frozen=True, slots=True)
+class OfferOrigin:
+    """Who made an offer, so the socket that receives it can route the answer back."""
+
+    peer_id: bytes
+    offer_id: bytes
+    route: Route
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    route: Route
+    #: The JSON frame, ready to send.
+    text: str
+    origin: OfferOrigin | None = None
+
+
+Deliver = Callable[[Delivery], Awaitable[None]]
+
+
+async def _not_started(delivery: Delivery) -> None:
+    raise RuntimeError("relay used before start()")
+
+
+class Relay(abc.ABC):
+    """Moves deliveries to the replica holding their socket; that replica's ``deliver`` sends them."""
+
+    def __init__(self, replica: str) -> None:
+        self.replica = replica
+        self._deliver: Deliver = _not_started
+
+    async def start(self, deliver: Deliver) -> None:
+        """Begin receiving deliveries meant for this replica; ``deliver`` sends them."""
+        self._deliver = deliver
+
+    @abc.abstractmethod
+    async def send(self, deliveries: Sequence[Delivery]) -> None:
+        """Deliver each message; messages for sockets that are gone are dropped."""
+
+    async def close(self) -> None:
+        """Stop receiving."""

@@ -1,0 +1,59 @@
+"""The swarm-store interface that both back ends implement and one contract suite tests."""
+
+from __future__ import annotations
+
+import abc
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from tracker_app.peers import AnnounceResult, Event, PeerEntry, ScrapeCounts, Totals
+
+
+class StoreUnavailable(Exception):
+    """The shared state cannot be reached; the request fails, the replica stays up."""
+
+
+class SwarmStore(abc.ABC):
+    """Records announces and picks peers.
+
+    A peer that has not announced for ``peer_ttl`` seconds is gone from its swarm.
+    A WebSocket peer's entry belongs to the route that created it: another route
+    announcing the same peer_id gets :class:`~tracker_app.peers.PeerIdTaken`.
+    """
+
+    def __init__(self, peer_ttl: float) -> None:
+        self.peer_ttl = peer_ttl
+
+    @abc.abstractmethod
+    async def announce(self, info_hash: bytes, peer: PeerEntry, event: Event, numwant: int) -> AnnounceResult:
+        """Record the peer's announce and pick up to ``numwant`` other peers of its kind at random."""
+
+    @abc.abstractmethod
+    async def leave(self, memberships: Sequence[tuple[bytes, PeerEntry]]) -> None:
+        """Remove a closed socket's peers from every swarm it joined, in one go."""
+
+    @abc.abstractmethod
+    async def scrape(self, info_hashes: Sequence[bytes] | None, limit: int) -> dict[bytes, ScrapeCounts]:
+        """Counts for the given torrents, or for up to ``limit`` known torrents when ``None``."""
+
+    @abc.abstractmethod
+    async def totals(self) -> Totals:
+        """Torrents, seeders and leechers across every swarm."""
+
+    @abc.abstractmethod
+    async def share_clients(self, replica: str, clients: Mapping[str, int]) -> None:
+        """Publish this replica's peers by client, for every replica's ``/stats``."""
+
+    @abc.abstractmethod
+    async def clients(self) -> Counter[str]:
+        """Peers by client across replicas that shared within ``peer_ttl``."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` unless the state can be read and written."""
+
+    async def sweep(self) -> None:
+        """Forget swarms nobody announced to within ``peer_ttl``; called periodically."""
+
+    async def close(self) -> None:
+        """Release connections."""

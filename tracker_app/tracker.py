@@ -1,0 +1,169 @@
+"""What the tracker does with a request, whatever carried it.
+
+A frame arrives, the wire parses and validates it, the swarm store records it
+and picks peers, the relay delivers offers and answers (here or on another
+replica), and the connection sends. Endpoints only adapt transports to this.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from tracker_app.allowlist import Allowlist
+from tracker_app.config import Settings
+from tracker_app.connections import Connection, Connections
+from tracker_app.metrics import Metrics
+from tracker_app.peers import Event, Kind, PeerEntry, PeerIdTaken, Route
+from tracker_app.relay.base import Delivery, OfferOrigin, Relay
+from tracker_app.store.base import StoreUnavailable, SwarmStore
+from tracker_app.wire import WireError, http, websocket
+
+log = logging.getLogger("tracker_app")
+
+UNAVAILABLE = "storage unavailable, try again later"
+NOT_ALLOWED = "torrent not allowed on this tracker"
+TAKEN = "peer_id already in use by another connection in this swarm"
+NO_OFFER = "no peer with that to_peer_id and offer_id is waiting for an answer"
+INTERNAL = "internal tracker error"
+
+
+@dataclass
+class Tracker:
+    settings: Settings
+    store: SwarmStore
+    relay: Relay
+    connections: Connections
+    allowlist: Allowlist
+    metrics: Metrics
+
+    @property
+    def replica(self) -> str:
+        return self.relay.replica
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """Send a relayed frame to one of this replica's sockets."""
+        conn = self.connections.get(delivery.route.conn)
+        if conn is None:
+            return
+        if delivery.origin is not None:
+            conn.expect_answer(delivery.origin, self.settings.pending_offers)
+        await conn.send(delivery.text)
+
+    async def on_frame(self, conn: Connection, frame: str | bytes) -> None:
+        """Handle one WebSocket frame; every failure becomes a ``failure reason`` reply."""
+        message = None
+        try:
+            message = websocket.parse(frame, self.settings.max_offers)
+            if isinstance(message, websocket.Announce):
+                await self._announce(conn, message)
+            elif isinstance(message, websocket.Answer):
+                await self._answer(conn, message)
+            else:
+                await self._scrape(conn, message)
+        except WireError as exc:
+            self.metrics.failures.labels("bad_request").inc()
+            await conn.send(websocket.failure(exc))
+        except Exception as exc:  # noqa: BLE001 - the socket must survive anything
+            await conn.send(websocket.failure(self._failure(exc), *_context(message)))
+
+    async def on_close(self, conn: Connection) -> None:
+        """A closed socket leaves every swarm it joined."""
+        self.connections.close(conn)
+        route = Route(self.replica, conn.conn_id).encode()
+        memberships = [(info_hash, PeerEntry(Kind.WEBSOCKET, peer_id, route, False))
+                       for info_hash, peer_id in conn.joined]
+        conn.joined.clear()
+        try:
+            await self.store.leave(memberships)
+        except StoreUnavailable as exc:
+            log.warning("could not remove a closed socket's %d peers: %s", len(memberships), exc)
+
+    async def _announce(self, conn: Connection, msg: websocket.Announce) -> None:
+        self._check_allowed(msg.info_hash, websocket.ANNOUNCE)
+        route = Route(self.replica, conn.conn_id)
+        peer = PeerEntry(Kind.WEBSOCKET, msg.peer_id, route.encode(), msg.seeder)
+        result = await self.store.announce(msg.info_hash, peer, msg.event, len(msg.offers))
+        self.metrics.announces.labels("websocket").inc()
+        if msg.event is Event.STOPPED:
+            conn.joined.discard((msg.info_hash, msg.peer_id))
+        else:
+            conn.joined.add((msg.info_hash, msg.peer_id))
+        await conn.send(websocket.announce_reply(
+            msg.info_hash, result.complete, result.incomplete, self.settings.interval))
+        deliveries = [
+            Delivery(Route.decode(value), websocket.offer_message(msg.info_hash, msg.peer_id, offer),
+                     OfferOrigin(msg.peer_id, offer.offer_id, route))
+            for (_, value), offer in zip(result.peers, msg.offers, strict=False)  # fewer peers than offers
+        ]
+        if deliveries:
+            await self.relay.send(deliveries)
+            self.metrics.offers.inc(len(deliveries))
+
+    async def _answer(self, conn: Connection, msg: websocket.Answer) -> None:
+        route = conn.take_offer(msg.to_peer_id, msg.offer_id)
+        if route is None:
+            raise WireError(NO_OFFER, websocket.ANNOUNCE, msg.info_hash)
+        await self.relay.send([Delivery(route, websocket.answer_message(msg))])
+        self.metrics.answers.inc()
+
+    async def _scrape(self, conn: Connection, msg: websocket.Scrape) -> None:
+        if msg.info_hashes is not None and len(msg.info_hashes) > self.settings.max_scrape:
+            raise WireError(f"too many info_hash values: at most {self.settings.max_scrape} per scrape",
+                            websocket.SCRAPE)
+        files = await self.store.scrape(msg.info_hashes, self.settings.max_scrape)
+        self.metrics.scrapes.labels("websocket").inc()
+        await conn.send(websocket.scrape_reply(files, self.settings.interval))
+
+    async def http_announce(self, query: bytes, ip: str) -> bytes:
+        """A bencoded reply to an HTTP announce from ``ip``."""
+        try:
+            msg = http.parse_announce(query, default_numwant=50, max_numwant=self.settings.max_numwant)
+            self._check_allowed(msg.info_hash, "announce")
+            peer = PeerEntry(Kind.HTTP, http.compact_address(ip, msg.port), msg.peer_id, msg.seeder)
+            result = await self.store.announce(msg.info_hash, peer, msg.event, msg.numwant)
+        except WireError as exc:
+            self.metrics.failures.labels("bad_request").inc()
+            return http.failure(exc.reason)
+        except Exception as exc:  # noqa: BLE001 - reply, never crash
+            return http.failure(self._failure(exc))
+        self.metrics.announces.labels("http").inc()
+        return http.announce_response(result.peers, result.complete, result.incomplete, self.settings.interval, msg)
+
+    async def http_scrape(self, query: bytes) -> bytes:
+        try:
+            hashes = http.parse_scrape(query, self.settings.max_scrape)
+            files = await self.store.scrape(hashes, self.settings.max_scrape)
+        except WireError as exc:
+            self.metrics.failures.labels("bad_request").inc()
+            return http.failure(exc.reason)
+        except Exception as exc:  # noqa: BLE001 - reply, never crash
+            return http.failure(self._failure(exc))
+        self.metrics.scrapes.labels("http").inc()
+        return http.scrape_response(files, self.settings.interval)
+
+    def _check_allowed(self, info_hash: bytes, action: str) -> None:
+        if not self.allowlist.allows(info_hash):
+            raise WireError(NOT_ALLOWED, action, info_hash)
+
+    def _failure(self, exc: Exception) -> str:
+        """The reason to give a client for an error that is not its request's fault."""
+        if isinstance(exc, PeerIdTaken):
+            self.metrics.failures.labels("peer_id_taken").inc()
+            return TAKEN
+        if isinstance(exc, StoreUnavailable):
+            self.metrics.failures.labels("storage").inc()
+            log.warning("%s", exc)
+            return UNAVAILABLE
+        self.metrics.failures.labels("internal").inc()
+        log.exception("unexpected error")
+        return INTERNAL
+
+
+def _context(message: websocket.Message | None) -> tuple[str | None, bytes | None]:
+    """The action and info_hash to echo in a failure about ``message``."""
+    if isinstance(message, websocket.Announce | websocket.Answer):
+        return websocket.ANNOUNCE, message.info_hash
+    if isinstance(message, websocket.Scrape):
+        return websocket.SCRAPE, None
+    return None, None
