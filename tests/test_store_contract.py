@@ -19,14 +19,20 @@ from tracker_app.store.redis import connect
 TTL = 0.5
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[SwarmStore]:
+@pytest.fixture(params=["memory", "redis", "cluster"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[SwarmStore]:
     if request.param == "memory":
         swarm_store: SwarmStore = MemoryStore(peer_ttl=TTL)
-    else:
-        client = connect(redis_url.rsplit("/", 1)[0] + "/1")  # a database of its own, emptied per test
+    elif request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        client = connect(url.rsplit("/", 1)[0] + "/1")  # a database of its own, emptied per test
         await client.flushdb()
         swarm_store = RedisStore(client, peer_ttl=TTL)
+    else:
+        node = request.getfixturevalue("redis_cluster")[0]
+        cluster = connect(f"redis://127.0.0.1:{node.port}/0", cluster=True)
+        await cluster.flushdb(target_nodes=cluster.PRIMARIES)
+        swarm_store = RedisStore(cluster, peer_ttl=TTL)
     yield swarm_store
     await swarm_store.close()
 

@@ -44,3 +44,13 @@ async def test_an_answer_must_answer_an_offer_this_socket_received(ours: Target)
         assert "answer" in await leecher.recv_until(lambda m: "answer" in m)
         await seeder.answer(offer)
         assert "failure reason" in await seeder.recv(), "an offer is answered once"
+
+
+async def test_the_bare_tracker_url_is_a_socket_too(ours: Target) -> None:
+    """Tracker URLs look like ``wss://tracker.example.com``: the root path must signal too."""
+    root = ours.ws(0).removesuffix("/announce")
+    info_hash = random_id()
+    async with Peer(root) as seeder, Peer(ours.ws(1)) as leecher:
+        await seeder.announce(info_hash, left=0)
+        await leecher.send(leecher.announce_message(info_hash, offers=1))
+        assert (await seeder.recv_until(lambda m: "offer" in m))["peer_id"] == text(leecher.peer_id)

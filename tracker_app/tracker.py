@@ -8,6 +8,7 @@ replica), and the connection sends. Endpoints only adapt transports to this.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from tracker_app.allowlist import Allowlist
@@ -61,11 +62,8 @@ class Tracker:
                 await self._answer(conn, message)
             else:
                 await self._scrape(conn, message)
-        except WireError as exc:
-            self.metrics.failures.labels("bad_request").inc()
-            await conn.send(websocket.failure(exc))
         except Exception as exc:  # noqa: BLE001 - the socket must survive anything
-            await conn.send(websocket.failure(self._failure(exc), *_context(message)))
+            await conn.send(websocket.failure(self._reason(exc), *_context(message, exc)))
 
     async def on_close(self, conn: Connection) -> None:
         """A closed socket leaves every swarm it joined."""
@@ -117,37 +115,40 @@ class Tracker:
 
     async def http_announce(self, query: bytes, ip: str) -> bytes:
         """A bencoded reply to an HTTP announce from ``ip``."""
-        try:
-            msg = http.parse_announce(query, default_numwant=50, max_numwant=self.settings.max_numwant)
-            self._check_allowed(msg.info_hash, "announce")
-            peer = PeerEntry(Kind.HTTP, http.compact_address(ip, msg.port), msg.peer_id, msg.seeder)
-            result = await self.store.announce(msg.info_hash, peer, msg.event, msg.numwant)
-        except WireError as exc:
-            self.metrics.failures.labels("bad_request").inc()
-            return http.failure(exc.reason)
-        except Exception as exc:  # noqa: BLE001 - reply, never crash
-            return http.failure(self._failure(exc))
+        return await self._bencoded(self._http_announce(query, ip))
+
+    async def http_scrape(self, query: bytes) -> bytes:
+        return await self._bencoded(self._http_scrape(query))
+
+    async def _http_announce(self, query: bytes, ip: str) -> bytes:
+        msg = http.parse_announce(query, default_numwant=50, max_numwant=self.settings.max_numwant)
+        self._check_allowed(msg.info_hash, "announce")
+        peer = PeerEntry(Kind.HTTP, http.compact_address(ip, msg.port), msg.peer_id, msg.seeder)
+        result = await self.store.announce(msg.info_hash, peer, msg.event, msg.numwant)
         self.metrics.announces.labels("http").inc()
         return http.announce_response(result.peers, result.complete, result.incomplete, self.settings.interval, msg)
 
-    async def http_scrape(self, query: bytes) -> bytes:
-        try:
-            hashes = http.parse_scrape(query, self.settings.max_scrape)
-            files = await self.store.scrape(hashes, self.settings.max_scrape)
-        except WireError as exc:
-            self.metrics.failures.labels("bad_request").inc()
-            return http.failure(exc.reason)
-        except Exception as exc:  # noqa: BLE001 - reply, never crash
-            return http.failure(self._failure(exc))
+    async def _http_scrape(self, query: bytes) -> bytes:
+        files = await self.store.scrape(http.parse_scrape(query, self.settings.max_scrape), self.settings.max_scrape)
         self.metrics.scrapes.labels("http").inc()
         return http.scrape_response(files, self.settings.interval)
+
+    async def _bencoded(self, reply: Awaitable[bytes]) -> bytes:
+        """The reply, or a bencoded ``failure reason``: an HTTP request never crashes."""
+        try:
+            return await reply
+        except Exception as exc:  # noqa: BLE001 - reply, never crash
+            return http.failure(self._reason(exc))
 
     def _check_allowed(self, info_hash: bytes, action: str) -> None:
         if not self.allowlist.allows(info_hash):
             raise WireError(NOT_ALLOWED, action, info_hash)
 
-    def _failure(self, exc: Exception) -> str:
-        """The reason to give a client for an error that is not its request's fault."""
+    def _reason(self, exc: Exception) -> str:
+        """The ``failure reason`` to give a client, counted by kind."""
+        if isinstance(exc, WireError):
+            self.metrics.failures.labels("bad_request").inc()
+            return exc.reason
         if isinstance(exc, PeerIdTaken):
             self.metrics.failures.labels("peer_id_taken").inc()
             return TAKEN
@@ -160,8 +161,10 @@ class Tracker:
         return INTERNAL
 
 
-def _context(message: websocket.Message | None) -> tuple[str | None, bytes | None]:
+def _context(message: websocket.Message | None, exc: Exception) -> tuple[str | None, bytes | None]:
     """The action and info_hash to echo in a failure about ``message``."""
+    if isinstance(exc, WireError):
+        return exc.action, exc.info_hash
     if isinstance(message, websocket.Announce | websocket.Answer):
         return websocket.ANNOUNCE, message.info_hash
     if isinstance(message, websocket.Scrape):

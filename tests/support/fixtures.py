@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support.processes import Server, start_redis, start_reference, start_tracker
+from tests.support.processes import Server, start_redis, start_redis_cluster, start_reference, start_tracker
 
 
 @dataclass
@@ -37,11 +37,26 @@ def redis_url(redis_server: Server) -> str:
     return f"redis://127.0.0.1:{redis_server.port}/0"
 
 
-def _serve(name: str, redis_url: str) -> Iterator[Target]:
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Server]]:
+    """Three primaries, so swarms land on different shards."""
+    servers = start_redis_cluster(tmp_path_factory.mktemp("cluster"))
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def _serve(name: str, request: pytest.FixtureRequest) -> Iterator[Target]:
     if name == "memory":
         deployment = Target(name, [start_tracker()])
     elif name == "redis":
-        deployment = Target(name, [start_tracker(redis_url=redis_url), start_tracker(redis_url=redis_url)])
+        url = request.getfixturevalue("redis_url")
+        deployment = Target(name, [start_tracker(redis_url=url), start_tracker(redis_url=url)])
+    elif name == "cluster":
+        nodes = request.getfixturevalue("redis_cluster")
+        deployment = Target(name, [
+            start_tracker(redis_url=f"redis://127.0.0.1:{node.port}/0", REDIS_CLUSTER="true") for node in nodes[:2]
+        ])
     else:
         deployment = Target(name, [start_reference()])
     yield deployment
@@ -49,14 +64,15 @@ def _serve(name: str, redis_url: str) -> Iterator[Target]:
         server.stop()
 
 
-@pytest.fixture(scope="module", params=["memory", "redis", "reference"])
-def target(request: pytest.FixtureRequest, redis_url: str) -> Iterator[Target]:
+@pytest.fixture(scope="module", params=["memory", "redis", "cluster", "reference"])
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """Every protocol behaviour is checked on one replica, on two replicas sharing
-    Redis (peers alternate between them), and on the reference bittorrent-tracker."""
-    yield from _serve(request.param, redis_url)
+    Redis, on two replicas sharing a Redis Cluster (peers alternate between
+    replicas), and on the reference bittorrent-tracker."""
+    yield from _serve(request.param, request)
 
 
 @pytest.fixture(scope="module", params=["memory", "redis"])
-def ours(request: pytest.FixtureRequest, redis_url: str) -> Iterator[Target]:
+def ours(request: pytest.FixtureRequest) -> Iterator[Target]:
     """Our tracker only: for behaviour where we go beyond the reference on purpose."""
-    yield from _serve(request.param, redis_url)
+    yield from _serve(request.param, request)

@@ -77,13 +77,14 @@ def _wait_until(ready, server: Server, timeout: float = 20) -> None:
     raise RuntimeError(f"{server.name} was not ready within {timeout} s")
 
 
-def start_redis(workdir: Path, port: int | None = None) -> Server:
+def start_redis(workdir: Path, port: int | None = None, cluster: bool = False) -> Server:
     """A throwaway redis-server with no persistence."""
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
+    extra = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"] if cluster else []
     proc = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir), "--loglevel", "warning"],
+         "--appendonly", "no", "--dir", str(workdir), "--loglevel", "warning", *extra],
         stdout=subprocess.DEVNULL,
     )
     server = Server("redis-server", proc, port)
@@ -95,6 +96,23 @@ def start_redis(workdir: Path, port: int | None = None) -> Server:
 
     _wait_until(ready, server)
     return server
+
+
+def start_redis_cluster(workdir: Path, nodes: int = 3) -> list[Server]:
+    """A Redis Cluster of ``nodes`` primaries on loopback, slots spread evenly."""
+    servers = [start_redis(workdir / str(i), cluster=True) for i in range(nodes)]
+    subprocess.run(
+        ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{s.port}" for s in servers), "--cluster-yes"],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while b"cluster_state:ok" not in subprocess.run(
+        ["redis-cli", "-p", str(servers[0].port), "cluster", "info"], capture_output=True
+    ).stdout:
+        if time.monotonic() > deadline:
+            raise RuntimeError("Redis Cluster did not reach cluster_state:ok")
+        time.sleep(0.1)
+    return servers
 
 
 def start_tracker(port: int | None = None, redis_url: str | None = None, **env: str) -> Server:

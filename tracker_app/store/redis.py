@@ -10,6 +10,7 @@ always live on one Redis Cluster shard. A sorted set of info hashes
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import Counter
@@ -20,7 +21,7 @@ from typing import Any, TypeVar
 import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import ConnectionError, NoScriptError, RedisError, TimeoutError
+from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
 
 from tracker_app.peers import AnnounceResult, Event, Kind, PeerEntry, PeerIdTaken, ScrapeCounts, Totals
 from tracker_app.store.base import StoreUnavailable, SwarmStore
@@ -140,26 +141,35 @@ class RedisStore(SwarmStore):
     async def _run(
         self, calls: list[tuple[bytes, list[Any]]], index: tuple[str, dict[bytes, float]] | None = None
     ) -> list[Any]:
-        """Run the swarm script once per call in one pipeline: one round trip.
+        """Run the swarm script once per call, all in one round trip.
 
         EVALSHA is sent directly; only a server that lost its script cache (a
         restart) costs a SCRIPT LOAD and a retry.
         """
-        try:
-            for _ in range(2):
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for info_hash, args in calls:
-                        keys = _keys(info_hash)
-                        pipe.evalsha(self._sha, len(keys), *keys, self._ttl_ms, self._key_ttl_ms, *args)
-                    if index is not None:
-                        pipe.zadd(*index)
-                    replies = await pipe.execute(raise_on_error=False)
-                if not any(isinstance(r, NoScriptError) for r in replies):
-                    break
-                await self._redis.script_load(SCRIPT)
-        except (ConnectionError, TimeoutError, OSError) as exc:
-            raise StoreUnavailable(f"Redis does not answer: {exc}") from None
+        commands: list[tuple[Any, ...]] = [
+            ("EVALSHA", self._sha, 4, *_keys(info_hash), self._ttl_ms, self._key_ttl_ms, *args)
+            for info_hash, args in calls
+        ]
+        if index is not None:
+            name, scores = index
+            commands += [("ZADD", name, score, member) for member, score in scores.items()]
+        for _ in range(2):
+            replies = await self._send(commands)
+            if not any(isinstance(reply, NoScriptError) for reply in replies):
+                break
+            await self._guard(self._redis.script_load(SCRIPT))
         for reply in replies:
-            if isinstance(reply, RedisError):
+            if isinstance(reply, ConnectionError | TimeoutError | OSError):
+                raise StoreUnavailable(f"Redis does not answer: {reply}")
+            if isinstance(reply, Exception):
                 raise reply
         return replies[: len(calls)]
+
+    async def _send(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """Pipeline the commands; a cluster sends each to its shard, concurrently."""
+        if isinstance(self._redis, RedisCluster):
+            return await asyncio.gather(*(self._redis.execute_command(*c) for c in commands), return_exceptions=True)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for command in commands:
+                pipe.execute_command(*command)
+            return await self._guard(pipe.execute(raise_on_error=False))

@@ -233,11 +233,10 @@ def scrape_reply(files: dict[bytes, ScrapeCounts], interval: int) -> str:
     })
 
 
-def failure(error: WireError | str, action: str | None = None, info_hash: bytes | None = None) -> str:
-    """A ``failure reason`` reply that keeps webtorrent clients connected."""
-    if isinstance(error, WireError):
-        action, info_hash, error = error.action or action, error.info_hash or info_hash, error.reason
-    message: dict[str, Any] = {"action": action or ANNOUNCE, "failure reason": error}
+def failure(reason: str, action: str | None = None, info_hash: bytes | None = None) -> str:
+    """A ``failure reason`` reply; an unknown action is answered as an announce, because a
+    reply without a known ``action`` makes webtorrent clients drop the socket."""
+    message: dict[str, Any] = {"action": action or ANNOUNCE, "failure reason": reason}
     if info_hash is not None:
         message["info_hash"] = _text(info_hash)
     return _dump(message)

@@ -1,0 +1,40 @@
+"""The deployment files start what they promise, the way a PaaS runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.processes import ROOT, free_port
+
+
+def procfile() -> dict[str, str]:
+    lines = Path(ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip())
+
+
+def test_procfile_web_runs_a_replica_on_port_on_all_interfaces() -> None:
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}"}
+    env.pop("REDIS_URL", None)
+    proc = subprocess.Popen(["sh", "-c", procfile()["web"]], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        health = None
+        deadline = time.monotonic() + 20
+        while health is None and time.monotonic() < deadline:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health is not None, f"no replica answered on port {port}"
+        assert health.json()["status"] == "ok"
+        listening = subprocess.run(["ss", "-ltn", f"sport = :{port}"], capture_output=True, text=True).stdout
+        assert f"0.0.0.0:{port}" in listening
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stderr.close()
