@@ -8,6 +8,7 @@ exercise the same code paths as a deployment.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -25,6 +26,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free and valid too."""
+    while True:
+        port = random.randint(20000, 29999)
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
 
 
 @dataclass
@@ -100,7 +114,7 @@ def start_redis(workdir: Path, port: int | None = None, cluster: bool = False) -
 
 def start_redis_cluster(workdir: Path, nodes: int = 3) -> list[Server]:
     """A Redis Cluster of ``nodes`` primaries on loopback, slots spread evenly."""
-    servers = [start_redis(workdir / str(i), cluster=True) for i in range(nodes)]
+    servers = [start_redis(workdir / str(i), _cluster_port(), cluster=True) for i in range(nodes)]
     subprocess.run(
         ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{s.port}" for s in servers), "--cluster-yes"],
         check=True, stdout=subprocess.DEVNULL,
