@@ -36,10 +36,15 @@ def test_announce_with_offers() -> None:
     assert (message.event, message.seeder, message.offers[0].offer_id) == (Event.COMPLETED, True, b"o" * 20)
 
 
-def test_offers_beyond_the_limit_are_not_relayed() -> None:
-    offers = [{"offer_id": "o" * 20, "offer": {"type": "offer", "sdp": "v=0"}}] * 12
+def test_offers_beyond_the_limit_are_refused() -> None:
+    offers = [{"offer_id": "o" * 20, "offer": {"type": "offer", "sdp": "v=0"}}] * 6
     frame = orjson.dumps({"action": "announce", "info_hash": "i" * 20, "peer_id": "p" * 20, "offers": offers})
-    assert len(websocket.parse(frame, max_offers=5).offers) == 5
+    try:
+        websocket.parse(frame, max_offers=5)
+    except WireError as exc:
+        assert (exc.reason, exc.info_hash) == ("too many offers: at most 5 per announce", b"i" * 20)
+    else:
+        raise AssertionError("six offers passed a limit of five")
 
 
 @given(st.binary(max_size=200))

@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store, relay = _backends(settings, replica=secrets.token_hex(4))
-        tracker = Tracker(settings, store, relay, Connections(), allowlist, Metrics())
+        tracker = Tracker(settings, store, relay, Connections(settings.max_connections_per_ip), allowlist, Metrics())
         await relay.start(tracker.deliver)
         app.state.tracker = tracker
         housekeeping = asyncio.create_task(_housekeeping(tracker))

@@ -35,8 +35,8 @@ class Settings:
     allowlist: Path | None = None
     #: Take the client address from ``X-Forwarded-For`` (``TRACKER_TRUST_PROXY``).
     trust_proxy: bool = False
-    #: Most offers relayed for one announce (``TRACKER_MAX_OFFERS``); the reference relays 82.
-    max_offers: int = 82
+    #: Most offers in one announce (``TRACKER_MAX_OFFERS``); webtorrent sends 5, libtorrent 10.
+    max_offers: int = 32
     #: Most peers returned to an HTTP announce (``TRACKER_MAX_NUMWANT``).
     max_numwant: int = 200
     #: Most info hashes answered in one scrape (``TRACKER_MAX_SCRAPE``).
@@ -47,6 +47,10 @@ class Settings:
     ping_interval: float = 30.0
     #: Offers a socket may have received and not yet answered (``TRACKER_PENDING_OFFERS``).
     pending_offers: int = 256
+    #: WebSocket connections one address may hold on one replica (``TRACKER_MAX_CONNECTIONS_PER_IP``).
+    max_connections_per_ip: int = 1024
+    #: Announces and scrapes one connection may send per interval (``TRACKER_MAX_ANNOUNCES``).
+    max_announces: int = 600
 
     @property
     def peer_ttl(self) -> float:
@@ -70,7 +74,8 @@ class Settings:
     def _validate(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"PORT must be between 1 and 65535, not {self.port}")
-        for name in ("interval", "max_offers", "max_numwant", "max_scrape", "max_frame", "pending_offers"):
+        for name in ("interval", "max_offers", "max_numwant", "max_scrape", "max_frame", "pending_offers",
+                     "max_connections_per_ip", "max_announces"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{_ENV_NAMES[name]} must be a positive number, not {getattr(self, name)}")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -92,6 +97,8 @@ _ENV_NAMES = {
     "max_frame": "TRACKER_MAX_FRAME",
     "ping_interval": "TRACKER_PING_INTERVAL",
     "pending_offers": "TRACKER_PENDING_OFFERS",
+    "max_connections_per_ip": "TRACKER_MAX_CONNECTIONS_PER_IP",
+    "max_announces": "TRACKER_MAX_ANNOUNCES",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

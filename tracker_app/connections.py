@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
@@ -21,7 +22,7 @@ Send = Callable[[str], Awaitable[None]]
 
 
 class Connection:
-    __slots__ = ("conn_id", "ip", "joined", "_send", "_pending")
+    __slots__ = ("conn_id", "ip", "joined", "_send", "_pending", "_window", "_spent")
 
     def __init__(self, conn_id: int, ip: str, send: Send) -> None:
         self.conn_id = conn_id
@@ -30,6 +31,16 @@ class Connection:
         self.joined: set[tuple[bytes, bytes]] = set()
         self._send = send
         self._pending: dict[tuple[bytes, bytes], Route] | None = None
+        self._window = 0.0
+        self._spent = 0
+
+    def allow(self, limit: int, interval: float) -> bool:
+        """Count one request; False once ``limit`` were made in the current interval."""
+        now = time.monotonic()
+        if now - self._window >= interval:
+            self._window, self._spent = now, 0
+        self._spent += 1
+        return self._spent <= limit
 
     async def send(self, text: str) -> None:
         """Send a frame; a socket that is already gone just misses it."""
@@ -54,17 +65,27 @@ class Connection:
 
 
 class Connections:
-    def __init__(self) -> None:
+    def __init__(self, max_per_ip: int) -> None:
         self._by_id: dict[int, Connection] = {}
+        self._per_ip: Counter[str] = Counter()
         self._ids = itertools.count(1)
+        self._max_per_ip = max_per_ip
+
+    def full(self, ip: str) -> bool:
+        """Whether ``ip`` already holds as many sockets as it may."""
+        return self._per_ip[ip] >= self._max_per_ip
 
     def open(self, ip: str, send: Send) -> Connection:
         conn = Connection(next(self._ids), ip, send)
         self._by_id[conn.conn_id] = conn
+        self._per_ip[ip] += 1
         return conn
 
     def close(self, conn: Connection) -> None:
-        self._by_id.pop(conn.conn_id, None)
+        if self._by_id.pop(conn.conn_id, None) is not None:
+            self._per_ip[conn.ip] -= 1
+            if not self._per_ip[conn.ip]:
+                del self._per_ip[conn.ip]
 
     def get(self, conn_id: int) -> Connection | None:
         return self._by_id.get(conn_id)

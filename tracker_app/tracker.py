@@ -27,6 +27,7 @@ NOT_ALLOWED = "torrent not allowed on this tracker"
 TAKEN = "peer_id already in use by another connection in this swarm"
 NO_OFFER = "no peer with that to_peer_id and offer_id is waiting for an answer"
 INTERNAL = "internal tracker error"
+RATE_LIMITED = "too many announces on this connection: at most {} per interval, slow down"
 
 
 @dataclass
@@ -56,6 +57,9 @@ class Tracker:
         message = None
         try:
             message = websocket.parse(frame, self.settings.max_offers)
+            if not isinstance(message, websocket.Answer) and not conn.allow(
+                    self.settings.max_announces, self.settings.interval):
+                raise WireError(RATE_LIMITED.format(self.settings.max_announces))
             if isinstance(message, websocket.Announce):
                 await self._announce(conn, message)
             elif isinstance(message, websocket.Answer):
@@ -162,11 +166,10 @@ class Tracker:
 
 
 def _context(message: websocket.Message | None, exc: Exception) -> tuple[str | None, bytes | None]:
-    """The action and info_hash to echo in a failure about ``message``."""
-    if isinstance(exc, WireError):
-        return exc.action, exc.info_hash
+    """The action and info_hash to echo in a failure: what the error knows, else what the message says."""
+    action, info_hash = (exc.action, exc.info_hash) if isinstance(exc, WireError) else (None, None)
     if isinstance(message, websocket.Announce | websocket.Answer):
-        return websocket.ANNOUNCE, message.info_hash
+        return action or websocket.ANNOUNCE, info_hash or message.info_hash
     if isinstance(message, websocket.Scrape):
-        return websocket.SCRAPE, None
-    return None, None
+        return action or websocket.SCRAPE, info_hash
+    return action, info_hash

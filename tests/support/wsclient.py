@@ -88,11 +88,11 @@ class Peer:
         return message
 
     async def announce(self, info_hash: bytes, event: str | None = "started", left: float | None = 100,
-                       offers: int = 0, **extra: Any) -> dict[str, Any]:
+                       offers: int = 0, timeout: float = 5, **extra: Any) -> dict[str, Any]:
         """Announce and return the tracker's reply for this torrent (offers received meanwhile are skipped)."""
         message = self.announce_message(info_hash, event, left, offers, **extra)
         await self.send(message)
-        return await self.recv_until(lambda m: "offer" not in m and "answer" not in m)
+        return await self.recv_until(lambda m: "offer" not in m and "answer" not in m, timeout)
 
     async def answer(self, offer: dict[str, Any], tag: str = "answer") -> None:
         await self.send({

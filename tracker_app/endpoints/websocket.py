@@ -10,8 +10,13 @@ from tracker_app.tracker import Tracker
 
 async def tracker_socket(websocket: WebSocket) -> None:
     tracker: Tracker = websocket.app.state.tracker
+    ip = client_ip(websocket, tracker.settings.trust_proxy)
     await websocket.accept()
-    conn = tracker.connections.open(client_ip(websocket, tracker.settings.trust_proxy), websocket.send_text)
+    if tracker.connections.full(ip):
+        tracker.metrics.failures.labels("too_many_connections").inc()
+        await websocket.close(code=1008, reason="too many connections from this address")
+        return
+    conn = tracker.connections.open(ip, websocket.send_text)
     tracker.metrics.connections.inc()
     try:
         while True:

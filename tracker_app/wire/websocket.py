@@ -152,8 +152,10 @@ def _offers(value: Any, max_offers: int) -> list[Offer]:
         return []
     if not isinstance(value, list):
         raise WireError(f"offers must be a list, not {_type(value)}")
+    if len(value) > max_offers:
+        raise WireError(f"too many offers: at most {max_offers} per announce")
     offers = []
-    for item in value[:max_offers]:
+    for item in value:
         if not isinstance(item, dict):
             raise WireError("each offer must be an object with offer_id and offer")
         offers.append(Offer(binary(item.get("offer_id"), "offer_id"), _sdp(item.get("offer"), "offer")))
