@@ -96,7 +96,7 @@ def _parse_announce(data: dict[str, Any], max_offers: int) -> Announce | Answer:
                 answer=_sdp(data["answer"], "answer"),
             )
         event = data.get("event")
-        if event not in _EVENTS:
+        if not (event is None or isinstance(event, str)) or event not in _EVENTS:
             raise WireError(f"invalid event: {_show(event)}")
         return Announce(
             info_hash=info_hash,
