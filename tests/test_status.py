@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from urllib.parse import quote_from_bytes
 
 import httpx
 import pytest
@@ -33,10 +35,11 @@ async def test_clients_by_peer_id_prefix(tmp_path) -> None:
         async with Peer(server.ws_url, random_id(b"-LT2110-")) as lt, Peer(server.ws_url) as browser:
             await lt.announce(random_id(), left=0)
             await browser.announce(random_id(), left=0)
-            import asyncio
+            desktop = f"info_hash={quote_from_bytes(random_id())}&peer_id=-qB4620-{'x' * 12}&port=6881&left=0"
+            assert b"failure" not in httpx.get(f"{server.http_url}/announce?{desktop}").content
             await asyncio.sleep(1.5)
             clients = httpx.get(f"{server.http_url}/stats.json").json()["clients"]
-            assert clients == {"-LT2110-": 1, "-WW0208-": 1}
+            assert clients == {"-LT2110-": 1, "-WW0208-": 1, "-qB4620-": 1}
             assert "-LT2110-" in httpx.get(f"{server.http_url}/stats").text
     finally:
         server.stop()

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
 from tracker_app.allowlist import Allowlist
+from tracker_app.clients import HttpClients
 from tracker_app.config import Settings
 from tracker_app.connections import Connections
 from tracker_app.endpoints import http, status
@@ -33,7 +34,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store, relay = _backends(settings, replica=secrets.token_hex(4))
-        tracker = Tracker(settings, store, relay, Connections(settings.max_connections_per_ip), allowlist, Metrics())
+        tracker = Tracker(settings, store, relay, Connections(settings.max_connections_per_ip), allowlist, Metrics(),
+                          HttpClients(settings.peer_ttl))
         await relay.start(tracker.deliver)
         app.state.tracker = tracker
         housekeeping = asyncio.create_task(_housekeeping(tracker))
@@ -74,7 +76,7 @@ async def _housekeeping(tracker: Tracker) -> None:
     while True:
         await asyncio.sleep(period)
         try:
-            await tracker.store.share_clients(tracker.replica, tracker.connections.clients())
+            await tracker.store.share_clients(tracker.replica, tracker.clients())
             await tracker.store.sweep()
         except StoreUnavailable as exc:
             log.warning("housekeeping skipped: %s", exc)

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
+from tracker_app.clients import client_name
 from tracker_app.peers import Route
 from tracker_app.relay.base import OfferOrigin
 
@@ -97,9 +98,3 @@ class Connections:
         """Peers on this replica by client, from the peer_id prefix (``-WW0208-``, ``-LT2110-``)."""
         return Counter(client_name(peer_id) for conn in self._by_id.values() for _, peer_id in conn.joined)
 
-
-def client_name(peer_id: bytes) -> str:
-    """The client part of a peer_id: Azureus-style ``-XXnnnn-``, else its first byte."""
-    if peer_id[:1] == b"-" and peer_id[7:8] == b"-":
-        return peer_id[:8].decode("latin-1")
-    return peer_id[:1].decode("latin-1")

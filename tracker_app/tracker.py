@@ -8,10 +8,12 @@ replica), and the connection sends. Endpoints only adapt transports to this.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from tracker_app.allowlist import Allowlist
+from tracker_app.clients import HttpClients
 from tracker_app.config import Settings
 from tracker_app.connections import Connection, Connections
 from tracker_app.metrics import Metrics
@@ -38,10 +40,15 @@ class Tracker:
     connections: Connections
     allowlist: Allowlist
     metrics: Metrics
+    http_clients: HttpClients
 
     @property
     def replica(self) -> str:
         return self.relay.replica
+
+    def clients(self) -> Counter[str]:
+        """This replica's peers by client: its sockets' and the HTTP peers it served."""
+        return self.connections.clients() + self.http_clients.count()
 
     async def deliver(self, delivery: Delivery) -> None:
         """Send a relayed frame to one of this replica's sockets."""
@@ -129,6 +136,10 @@ class Tracker:
         self._check_allowed(msg.info_hash, "announce")
         peer = PeerEntry(Kind.HTTP, http.compact_address(ip, msg.port), msg.peer_id, msg.seeder)
         result = await self.store.announce(msg.info_hash, peer, msg.event, msg.numwant)
+        if msg.event is Event.STOPPED:
+            self.http_clients.left(msg.info_hash, peer.key)
+        else:
+            self.http_clients.seen(msg.info_hash, peer.key, msg.peer_id)
         self.metrics.announces.labels("http").inc()
         return http.announce_response(result.peers, result.complete, result.incomplete, self.settings.interval, msg)
 
