@@ -26,7 +26,8 @@ from tests.support.wsclient import Peer, random_id, sdp, text
 def strict() -> Iterator[Server]:
     """A replica with small limits, so each one is cheap to reach."""
     server = start_tracker(TRACKER_MAX_FRAME="4096", TRACKER_MAX_CONNECTIONS_PER_IP="3", TRACKER_MAX_ANNOUNCES="5",
-                           TRACKER_MAX_OFFERS="4", TRACKER_PING_INTERVAL="0.5")
+                           TRACKER_MAX_OFFERS="4", TRACKER_PING_INTERVAL="0.5",
+                           TRACKER_MAX_SCRAPE="3")
     yield server
     server.stop()
 
@@ -48,6 +49,16 @@ async def test_too_many_offers_get_a_failure_reason(strict: Server) -> None:
         reply = await peer.announce(info_hash, offers=5)
         assert reply["failure reason"] == "too many offers: at most 4 per announce"
         assert reply["info_hash"] == text(info_hash)
+
+
+async def test_too_many_hashes_in_one_scrape_get_a_failure_reason(strict: Server) -> None:
+    async with Peer(strict.ws_url) as peer:
+        assert "failure reason" not in await peer.scrape([random_id() for _ in range(3)])
+        reply = await peer.scrape([random_id() for _ in range(4)])
+        assert reply["failure reason"] == "too many info_hash values: at most 3 per scrape"
+    query = "&".join("info_hash=" + "%41" * 20 for _ in range(4))
+    body = httpx.get(f"{strict.http_url}/scrape?{query}").content
+    assert body.startswith(b"d14:failure reason"), body
 
 
 async def test_too_many_connections_from_one_address_are_closed_cleanly(strict: Server) -> None:

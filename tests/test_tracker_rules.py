@@ -29,6 +29,10 @@ async def test_a_second_socket_cannot_take_a_peer_id(ours: Target) -> None:
         await other.send(other.announce_message(info_hash, offers=1))
         assert "offer" in await owner.recv_until(lambda m: "offer" in m)
         assert await thief.silent(), "the thief receives none of the owner's offers"
+        await owner.send(owner.announce_message(info_hash, offers=1))
+        await other.answer(await other.recv_until(lambda m: "offer" in m))
+        assert "answer" in await owner.recv_until(lambda m: "answer" in m)
+        assert await thief.silent(), "nor the answers to the owner's offers"
 
 
 async def test_an_answer_must_answer_an_offer_this_socket_received(ours: Target) -> None:
