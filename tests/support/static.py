@@ -28,12 +28,19 @@ class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: a test's output should show its failure, not every GET."""
 
+    def end_headers(self) -> None:
+        for name, value in self.server.extra_headers.items():  # type: ignore[attr-defined]
+            self.send_header(name, value)
+        super().end_headers()
+
 
 class StaticSite:
     """Serves ``tests/support/pages`` on an ephemeral loopback port from a thread."""
 
-    def __init__(self, directory: Path = PAGES) -> None:
+    def __init__(self, directory: Path = PAGES, headers: dict[str, str] | None = None) -> None:
+        """``headers`` go on every response (e.g. a Content-Security-Policy)."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(directory)))
+        self._server.extra_headers = headers or {}  # type: ignore[attr-defined]
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="static-site", daemon=True)
 

@@ -1,0 +1,261 @@
+"""The mkdocs plugin: turns a folder of ``<slug>.md`` video entries into a video site.
+
+mkdocs' ``docs_dir`` is the content folder. In ``on_files`` the plugin takes each
+top-level ``*.md`` as a video entry (see :mod:`sitegen.content`), drops it and the
+poster and torrent it names from the build, and adds generated pages in their place:
+
+- ``index.html``: every video, with poster, start of the description and live peers;
+- ``<slug>/index.html``: the player, title, description, magnet and embed code;
+- ``embed/``, ``share/`` and ``publish/``: player-only, paste-a-magnet and seed-from-browser;
+- ``assets/``: our scripts and styles, and webtorrent's verified browser bundle;
+- ``sw.js``: the service worker that streams torrents to ``<video>``;
+- ``allowlist.txt``: every info hash, for the tracker's ``TRACKER_ALLOWLIST``;
+- ``csp.txt``: the Content-Security-Policy the site works under (see :mod:`sitegen.csp`).
+
+Pages render with the configured theme: the templates in ``templates/videoswarm/``
+extend its ``main.html`` and fill ``{% block content %}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+from tqdm import tqdm
+
+from .bundle import load_bundle
+from .content import Entry, entry_sources, load_entries
+from .csp import inline_script_hashes, policy
+from .description import DescriptionRenderer
+from .errors import SitegenError
+
+log = logging.getLogger("mkdocs.plugins.videoswarm")
+
+PACKAGE = Path(__file__).resolve().parent
+TEMPLATES = PACKAGE / "templates"
+ASSETS = PACKAGE / "assets"
+_OUR_ASSETS = ("player.js", "video-page.js", "embed-page.js", "share-page.js", "publish-page.js",
+               "index-page.js", "videoswarm.css")
+_PAGES = {"index.md": "index", "share/index.md": "share", "publish/index.md": "publish", "embed/index.md": "embed"}
+_TITLES = {"share": "Share a video", "publish": "Publish", "embed": "Player"}
+
+
+class VideoswarmConfig(Config):
+    #: WebSocket trackers every player announces to, besides the magnet's own ``tr=``.
+    trackers = c.ListOfItems(c.Type(str), default=[])
+    #: RTCPeerConnection ``iceServers`` (STUN/TURN) for the players, e.g. ``[{urls: stun:...}]``.
+    ice_servers = c.ListOfItems(c.Type(dict), default=[])
+    #: Where in the site the info hash list for ``TRACKER_ALLOWLIST`` goes; empty for none.
+    allowlist = c.Type(str, default="allowlist.txt")
+    #: Where in the site the recommended Content-Security-Policy goes; empty for none.
+    csp = c.Type(str, default="csp.txt")
+    #: Fetch the player bundle from the npm registry when it is not cached.
+    fetch = c.Type(bool, default=True)
+
+
+@dataclass(frozen=True)
+class _Generated:
+    kind: str
+    entry: Entry | None = None
+
+
+class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
+    def __init__(self) -> None:
+        self._pages: dict[str, _Generated] = {}
+        self._entries: list[Entry] = []
+        self._descriptions: dict[str, Markup] = {}
+        self._renderer = DescriptionRenderer()
+        self._script_hashes: set[str] = set()
+        self._progress: tqdm | None = None
+
+    # --- mkdocs events, in build order ---
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        for url in self.config.trackers:
+            if not url.startswith(("ws://", "wss://")):
+                raise PluginError(f"videoswarm: trackers must be WebSocket URLs (ws:// or wss://), not {url!r}")
+        for server in self.config.ice_servers:
+            if "urls" not in server:
+                raise PluginError(f"videoswarm: every ice_servers item needs 'urls', got {server!r}")
+        config.theme.dirs.append(str(TEMPLATES))
+        config.extra_css.append("assets/videoswarm.css")
+        if config.nav is None:
+            config.nav = [{"Videos": "index.md"}, {"Share": "share/index.md"}, {"Publish": "publish/index.md"}]
+        return config
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        docs_dir = Path(config.docs_dir)
+        try:
+            self._entries = load_entries(docs_dir)
+            bundle = load_bundle(fetch=self.config.fetch)
+        except SitegenError as error:
+            raise PluginError(str(error)) from None
+
+        used = {p.resolve() for p in entry_sources(docs_dir)}
+        for entry in self._entries:
+            used.update(p.resolve() for p in (entry.torrent, entry.poster) if p is not None)
+        for file in list(files):
+            if file.abs_src_path and Path(file.abs_src_path).resolve() in used:
+                files.remove(file)
+            elif file.src_uri in _PAGES or file.src_uri.startswith(("assets/", "sw.js")):
+                raise PluginError(f"videoswarm: {file.src_uri} in {docs_dir} clashes with a generated file")
+
+        self._pages = {}
+        self._descriptions = {}
+        for src_uri, kind in _PAGES.items():
+            self._add_page(files, config, src_uri, _Generated(kind))
+        for entry in self._entries:
+            self._add_page(files, config, f"{entry.slug}/index.md", _Generated("video", entry))
+            if entry.torrent:
+                files.append(File.generated(config, _torrent_uri(entry), abs_src_path=str(entry.torrent)))
+            if entry.poster:
+                files.append(File.generated(config, _poster_uri(entry), abs_src_path=str(entry.poster)))
+        for name in _OUR_ASSETS:
+            files.append(File.generated(config, f"assets/{name}", abs_src_path=str(ASSETS / name)))
+        files.append(File.generated(config, "sw.js", abs_src_path=str(ASSETS / "sw.js")))
+        files.append(File.generated(config, "assets/webtorrent.min.js", content=bundle.webtorrent))
+        if self.config.allowlist:
+            files.append(File.generated(config, self.config.allowlist, content=self._allowlist()))
+        self._script_hashes = set()
+        # Shown only on a terminal (tqdm turns itself off otherwise): reading, then writing, every page.
+        self._progress = tqdm(total=len(files.documentation_pages()), desc="Reading pages", unit=" pages",
+                              disable=None, leave=False)
+        return files
+
+    def on_pre_page(self, page: Page, config: MkDocsConfig, files: Files) -> Page:
+        if self._progress is not None:
+            self._progress.update()
+        return page
+
+    def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
+        if self._progress is not None:
+            self._progress.reset()
+            self._progress.set_description("Writing pages")
+        return env
+
+    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        generated = self._pages.get(page.file.src_uri)
+        if generated is None:
+            return None
+        page.meta["template"] = f"videoswarm/{generated.kind}.html"
+        if generated.entry is not None:
+            # Themes print page.title unescaped (in <title>, the nav, ...): hand them escaped text.
+            page.meta["title"] = escape(generated.entry.title)
+        elif generated.kind in _TITLES:
+            page.meta.setdefault("title", _TITLES[generated.kind])
+        return ""
+
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        generated = self._pages.get(page.file.src_uri)
+        if generated is None or generated.entry is None:
+            return None
+        return self._description(generated.entry)
+
+    def on_page_context(self, context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
+        generated = self._pages.get(page.file.src_uri)
+        if generated is not None:
+            context["videoswarm"] = self._context(generated)
+        return context
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        self._script_hashes |= inline_script_hashes(output)
+        if self._progress is not None:
+            self._progress.update()
+        return output
+
+    def on_post_template(self, output_content: str, template_name: str, config: MkDocsConfig) -> str:
+        self._script_hashes |= inline_script_hashes(output_content)
+        return output_content
+
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        self._close_progress()
+        if self.config.csp:
+            path = Path(config.site_dir) / self.config.csp
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(policy(self._script_hashes, self.config.trackers) + "\n")
+
+    def on_build_error(self, error: Exception) -> None:
+        self._close_progress()
+
+    # --- helpers ---
+
+    def _close_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
+
+    def _add_page(self, files: Files, config: MkDocsConfig, src_uri: str, generated: _Generated) -> None:
+        self._pages[src_uri] = generated
+        files.append(File.generated(config, src_uri, content=""))
+
+    def _description(self, entry: Entry) -> Markup:
+        if entry.slug not in self._descriptions:
+            self._descriptions[entry.slug] = self._renderer.html(entry.description)
+        return self._descriptions[entry.slug]
+
+    def _trackers(self, entry: Entry | None = None) -> list[str]:
+        """The magnet's trackers, then the site's, without repeats."""
+        own = list(entry.magnet.trackers) if entry else []
+        return list(dict.fromkeys(own + list(self.config.trackers)))
+
+    def _context(self, generated: _Generated) -> dict[str, Any]:
+        settings: dict[str, Any] = {"trackers": self._trackers(), "iceServers": self.config.ice_servers}
+        context: dict[str, Any] = {"kind": generated.kind, "settings": settings}
+        entry = generated.entry
+        if generated.kind == "index":
+            context["entries"] = [
+                {
+                    "entry": e,
+                    "poster_url": _poster_uri(e) if e.poster else None,
+                    "excerpt": self._renderer.excerpt(self._description(e)),
+                    "duration": _duration(e.duration),
+                    "trackers": self._trackers(e),
+                }
+                for e in self._entries
+            ]
+        elif entry is not None:
+            # Paths are relative to the page (<slug>/index.html).
+            settings.update(
+                magnet=entry.magnet.uri,
+                trackers=self._trackers(entry),
+                webSeeds=list(entry.magnet.web_seeds),
+                torrent=f"{entry.slug}.torrent" if entry.torrent else None,
+                poster=Path(_poster_uri(entry)).name if entry.poster else None,
+            )
+            context.update(
+                entry=entry,
+                duration=_duration(entry.duration),
+                torrent_url=_torrent_uri(entry) if entry.torrent else None,
+            )
+        return context
+
+    def _allowlist(self) -> str:
+        lines = ["# Info hashes of every video on this site, for the tracker's TRACKER_ALLOWLIST."]
+        lines += [f"{e.magnet.info_hash}  # {e.slug}" for e in sorted(self._entries, key=lambda e: e.slug)]
+        return "\n".join(lines) + "\n"
+
+
+def _torrent_uri(entry: Entry) -> str:
+    return f"{entry.slug}/{entry.slug}.torrent"
+
+
+def _poster_uri(entry: Entry) -> str:
+    assert entry.poster is not None
+    return f"{entry.slug}/poster{entry.poster.suffix.lower()}"
+
+
+def _duration(seconds: int | None) -> str | None:
+    if seconds is None:
+        return None
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02}:{rest % 60:02}" if hours else f"{rest // 60}:{rest % 60:02}"

@@ -1,0 +1,106 @@
+"""Content folders and built sites for the site generator's tests and benchmarks.
+
+A test video is a real MP4 made by ffmpeg (H.264/AAC, ``+faststart`` so playback can
+start before the whole file is there). Sites are built by the real ``sitegen`` CLI.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import yaml
+from playwright.sync_api import Frame, Page
+
+from .libtorrent_peer import info_hash, make_torrent
+from .processes import ROOT
+
+
+def make_video(path: Path, seconds: int = 6, size: str = "320x180") -> Path:
+    """A small test-pattern MP4 with a tone, moov atom first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y",
+         "-f", "lavfi", "-i", f"testsrc=size={size}:rate=25:duration={seconds}",
+         "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+         "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "25",
+         "-c:a", "aac", "-b:a", "64k", "-shortest", "-movflags", "+faststart", str(path)],
+        check=True,
+    )
+    return path
+
+
+def magnet_for(torrent: bytes, name: str, trackers: list[str], web_seeds: list[str] = ()) -> str:
+    """The magnet ``seed add`` writes: xt, dn, then every tr= and ws=."""
+    parts = [f"xt=urn:btih:{info_hash(torrent).hex()}", f"dn={quote(name)}"]
+    parts += [f"tr={quote(url, safe='')}" for url in trackers]
+    parts += [f"ws={quote(url, safe='')}" for url in web_seeds]
+    return "magnet:?" + "&".join(parts)
+
+
+def write_entry(content: Path, slug: str, front: dict | None = None, body: str = "A test video.\n",
+                raw_front: str | None = None) -> Path:
+    """``content/<slug>.md`` with YAML front matter (``raw_front`` is written as is)."""
+    content.mkdir(parents=True, exist_ok=True)
+    text = raw_front if raw_front is not None else yaml.safe_dump(front or {}, sort_keys=False, allow_unicode=True)
+    path = content / f"{slug}.md"
+    path.write_text(f"---\n{text}---\n{body}", encoding="utf-8")
+    return path
+
+
+def add_video(content: Path, slug: str, video: Path, trackers: list[str], web_seeds: list[str] = (),
+              **front: object) -> bytes:
+    """A complete entry as the seeder writes it: the .torrent next to the .md. Returns the torrent."""
+    torrent = make_torrent(video, trackers)
+    (content / f"{slug}.torrent").write_bytes(torrent)
+    write_entry(content, slug, {
+        "title": front.pop("title", slug.replace("-", " ").title()),
+        "magnet": magnet_for(torrent, video.name, trackers, web_seeds),
+        "torrent": f"{slug}.torrent",
+        **front,
+    })
+    return torrent
+
+
+def write_config(path: Path, trackers: list[str] = (), site_name: str = "Test videos") -> Path:
+    """A mkdocs.yml like the project's, with the test's trackers and no STUN server."""
+    path.write_text(yaml.safe_dump({
+        "site_name": site_name,
+        "theme": {"name": "mkdocs", "highlightjs": False},
+        "plugins": [{"videoswarm": {"trackers": list(trackers), "ice_servers": []}}],
+    }, sort_keys=False))
+    return path
+
+
+def run_sitegen(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The ``sitegen`` command, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "sitegen.cli", *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def build_site(content: Path, out: Path, config: Path) -> Path:
+    result = run_sitegen("build", "--content", content, "--out", out, "-f", config)
+    if result.returncode != 0:
+        raise AssertionError(f"sitegen build failed:\n{result.stderr}")
+    return out
+
+
+def wait_playing(frame: Page | Frame, timeout_ms: int = 40_000) -> None:
+    """The player's <video> showed a frame and its clock moves."""
+    wait_true(frame, "document.querySelector('video').currentTime > 0.5", timeout_ms)
+    start = frame.evaluate("document.querySelector('video').currentTime")
+    wait_true(frame, f"document.querySelector('video').currentTime > {start} + 0.5", 10_000)
+    assert frame.evaluate("window.videoswarm.player.firstFrameAt") is not None
+
+
+def wait_true(frame: Page | Frame, expression: str, timeout_ms: int = 30_000) -> None:
+    """Poll ``expression`` until true. Unlike ``wait_for_function`` this needs no eval in
+    the page, so it works on pages that a Content-Security-Policy protects."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not frame.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true within {timeout_ms} ms: {expression}")
+        time.sleep(0.1)

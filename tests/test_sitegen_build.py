@@ -1,0 +1,241 @@
+"""``sitegen build``: the pages, the files next to them, escaping, and every way content can be bad."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from seed.content import write_entry as seed_entry
+from seed.magnet import magnet_uri
+from sitegen.bundle import WEBTORRENT_VERSION, cache_dir
+from sitegen.cli import main
+from sitegen.csp import inline_script_hashes
+from sitegen.magnet import MagnetError, parse_magnet
+from tests.support.libtorrent_peer import info_hash, make_torrent
+from tests.support.site import add_video, build_site, make_video, run_sitegen, write_config, write_entry
+from tracker_app.allowlist import read_allowlist
+
+TRACKER = "ws://127.0.0.1:9/announce"
+HASH = "0123456789abcdef0123456789abcdef01234567"
+MAGNET = f"magnet:?xt=urn:btih:{HASH}&dn=clip.mp4&tr=ws%3A%2F%2F127.0.0.1%3A9%2Fannounce"
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_video(tmp_path_factory.mktemp("media") / "clip.mp4", seconds=2)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return write_config(tmp_path / "mkdocs.yml", [TRACKER])
+
+
+@pytest.fixture
+def built(tmp_path: Path, video: Path, config: Path) -> tuple[Path, Path, bytes]:
+    """A content folder with one full entry (torrent and poster) and one minimal one, built."""
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(Path(__file__).parent / "support" / "pages" / "peer.html", content / "unused.txt")
+    (content / "clip.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    torrent = add_video(content, "clip", video, [TRACKER], title="The clip", poster="clip.png",
+                        date="2025-03-01", duration=125, tags=["test", "demo"])
+    write_entry(content, "bare", {"title": "Bare", "magnet": MAGNET}, body="Only a magnet.\n")
+    return content, build_site(content, tmp_path / "site", config), torrent
+
+
+def test_pages_and_files(built: tuple[Path, Path, bytes]) -> None:
+    content, site, torrent = built
+    for page in ("index.html", "clip/index.html", "bare/index.html", "embed/index.html", "share/index.html",
+                 "publish/index.html", "sw.js", "assets/player.js", "assets/webtorrent.min.js"):
+        assert (site / page).is_file(), page
+    assert (site / "clip/clip.torrent").read_bytes() == torrent, "the .torrent is next to its page"
+    assert (site / "clip/poster.png").is_file()
+    assert not (site / "clip.md").exists() and not (site / "clip.torrent").exists()
+
+    index = (site / "index.html").read_text()
+    assert index.index("The clip") < index.index("Bare"), "newest first; undated last"
+    assert 'src="./clip/poster.png"' in index and "Only a magnet." in index
+    assert f'data-info-hash="{info_hash(torrent).hex()}"' in index
+
+    page = (site / "clip/index.html").read_text()
+    assert "<h1>The clip</h1>" in page and "A test video." in page and "2:05" in page
+    assert f"xt=urn:btih:{info_hash(torrent).hex()}&amp;dn=clip.mp4" in page
+    assert "vs-copy-embed" in page and '"torrent": "clip.torrent"' in page
+    assert "<video controls muted autoplay playsinline" in page
+
+    embed = (site / "embed/index.html").read_text()
+    assert "magnet:" not in embed, "the embed page takes its magnet from the URL fragment only"
+    publish = (site / "publish/index.html").read_text()
+    assert "only\nwhile this window stays open" in publish
+
+
+def test_bundle_is_the_pinned_webtorrent(built: tuple[Path, Path, bytes]) -> None:
+    _, site, _ = built
+    bundle = (site / "assets/webtorrent.min.js").read_bytes()
+    assert (cache_dir() / f"webtorrent-{WEBTORRENT_VERSION}.tgz").is_file()
+    assert bundle.rstrip().endswith(b"as default};") or b"export" in bundle[-200:], "an ES module"
+    assert b"importScripts" not in (site / "sw.js").read_bytes(), "our own worker, not webtorrent's"
+
+
+def test_csp_allows_exactly_the_theme_inline_scripts(built: tuple[Path, Path, bytes]) -> None:
+    _, site, _ = built
+    directives = dict(d.split(" ", 1) for d in (site / "csp.txt").read_text().strip().split("; "))
+    scripts = set(directives["script-src"].split())
+    inline = set().union(*(inline_script_hashes(p.read_text()) for p in site.rglob("*.html")))
+    assert inline and scripts == {"'self'", *inline}, "the theme's inline scripts, by hash, and nothing else"
+    assert directives["object-src"] == "'none'"
+    assert "ws:" in directives["connect-src"], "a ws:// tracker (testing) is allowed"
+
+
+def test_entry_written_by_seed_add_builds(tmp_path: Path, video: Path, config: Path) -> None:
+    """The seeder's own writer (seed/content.py) makes entries the site accepts: tr=, ws=, .torrent, duration."""
+    content = tmp_path / "content"
+    torrent = make_torrent(video, [TRACKER])
+    web_seed = "https://cdn.example/videos/clip.mp4"
+    magnet = magnet_uri(info_hash(torrent).hex(), video.name, [TRACKER], [web_seed])
+    entry = seed_entry(content, "Holiday 2024.mp4", info_hash(torrent).hex(), magnet, torrent, duration=2)
+    site = build_site(content, tmp_path / "site", config)
+    page = (site / entry.stem / "index.html").read_text()
+    assert "<h1>Holiday 2024</h1>" in page and f'"webSeeds": ["{web_seed}"]' in page
+    assert (site / entry.stem / f"{entry.stem}.torrent").read_bytes() == torrent
+
+
+def test_allowlist_lists_every_info_hash(built: tuple[Path, Path, bytes], tmp_path: Path) -> None:
+    _, site, torrent = built
+    assert read_allowlist(site / "allowlist.txt") == {info_hash(torrent), bytes.fromhex(HASH)}
+
+
+def test_titles_and_descriptions_are_escaped(tmp_path: Path, config: Path) -> None:
+    content = tmp_path / "content"
+    write_entry(content, "evil", {"title": "</title><script>alert('t')</script>", "magnet": MAGNET,
+                                  "tags": ["<script>alert('g')</script>"]},
+                body="<script>alert('d')</script> <img src=x onerror=alert(1)>\n\n[click](javascript:alert(2))\n")
+    site = build_site(content, tmp_path / "site", config)
+    for page in ("index.html", "evil/index.html"):
+        html = (site / page).read_text()
+        assert "<script>alert" not in html and "<img src=x" not in html and "javascript:" not in html, page
+        assert "&lt;script&gt;alert(" in html, page
+    assert "<title>&lt;/title&gt;&lt;script&gt;" in (site / "evil/index.html").read_text()
+
+
+def test_magnet_parsing() -> None:
+    magnet = parse_magnet(f"magnet:?xt=urn:btih:{HASH.upper()}&dn=a&tr=wss%3A%2F%2Ft.example%2Fa"
+                          "&ws=https%3A%2F%2Fcdn.example%2Fa.mp4")
+    assert magnet.info_hash == HASH
+    assert magnet.trackers == ("wss://t.example/a",) and magnet.web_seeds == ("https://cdn.example/a.mp4",)
+    assert parse_magnet("magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH").info_hash == HASH, "base32 too"
+    for bad in ("", "http://x", f"magnet:?xt=urn:btih:{HASH[:-1]}", "magnet:?dn=x",
+                f"magnet:?xt=urn:btih:{HASH}&dn=<b>", f"magnet:?xt=urn:btih:{HASH}&tr=notaurl",
+                f"magnet:?xt=urn:btih:{HASH}&tr=udp%3A%2F%2Ft.example%3A80",
+                f"magnet:?xt=urn:btih:{HASH}&ws=javascript%3Aalert(1)",
+                f"magnet:?xt=urn:btih:{HASH}&xs=ftp%3A%2F%2Ft.example%2Fa.torrent",
+                f"magnet:?xt=urn:btih:{HASH}&xt=urn:btih:{'f' * 40}", f"magnet:?xt=urn:btih:{HASH}\\"):
+        with pytest.raises(MagnetError):
+            parse_magnet(bad)
+
+
+# --- Bad input: each gets one line naming the file (and line), exit 1, and no site ---
+
+GOOD = {"title": "Fine", "magnet": MAGNET}
+
+BAD_ENTRIES = {
+    "missing title": ({"magnet": MAGNET}, None, "missing 'title'", None),
+    "missing magnet": ({"title": "T"}, None, "missing 'magnet'", None),
+    "malformed magnet": ({"title": "T", "magnet": "magnet:?xt=urn:btih:xyz"}, None, "malformed magnet", 3),
+    "not a magnet": ({"title": "T", "magnet": "https://example.com/a.torrent"}, None, "malformed magnet", 3),
+    "magnet with markup": ({"title": "T", "magnet": f'{MAGNET}"><script>alert(1)</script>'}, None,
+                           "malformed magnet", 3),
+    "udp tracker": ({"title": "T", "magnet": f"{MAGNET}&tr=udp%3A%2F%2Ft.example%3A80"}, None, "tr= must be", 3),
+    "bad yaml": (None, "title: T\nmagnet: [unclosed\n", "bad YAML", 3),
+    "missing poster": ({**GOOD, "poster": "nope.jpg"}, None, "poster file not found", 4),
+    "missing torrent": ({**GOOD, "torrent": "nope.torrent"}, None, "torrent file not found", 4),
+    "bad torrent": ({**GOOD, "torrent": "junk.torrent"}, None, "not a valid .torrent", 4),
+    "poster outside": ({**GOOD, "poster": "../secret.png"}, None, "inside the content folder", 4),
+    "bad date": ({**GOOD, "date": "yesterday"}, None, "must be a date", 4),
+    "bad duration": ({**GOOD, "duration": "long"}, None, "whole number of seconds", 4),
+    "unknown key": ({**GOOD, "titel": "typo"}, None, "unknown key 'titel'", 4),
+    "no front matter": (None, "", "no YAML front matter", 1),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ENTRIES, ids=list(BAD_ENTRIES))
+def test_bad_entry(case: str, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    front, raw, message, line = BAD_ENTRIES[case]
+    content = tmp_path / "content"
+    write_entry(content, "good", GOOD)
+    if raw == "":
+        content.joinpath("broken.md").write_text("# No front matter\n")
+    else:
+        write_entry(content, "broken", front, raw_front=raw)
+    (content / "junk.torrent").write_bytes(b"not bencode")
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "previous.html").write_text("the last good build")
+
+    code = main(["build", "--content", str(content), "--out", str(out), "-f", str(config)])
+
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    where = f"{content / 'broken.md'}:{line}: " if line else f"{content / 'broken.md'}: "
+    assert errors == [errors[0]] and errors[0].startswith(f"sitegen: error: {where}"), errors
+    assert message in errors[0]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no staging folder is left"
+    assert [p.name for p in out.iterdir()] == ["previous.html"], "the previous site is untouched"
+
+
+def test_torrent_must_match_the_magnet(tmp_path: Path, config: Path, video: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    add_video(content, "real", video, [TRACKER])
+    write_entry(content, "other", {**GOOD, "torrent": "real.torrent"})
+    assert main(["build", "--content", str(content), "--out", str(tmp_path / "site"), "-f", str(config)]) == 1
+    assert "has info hash" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
+def test_every_bad_entry_is_reported(tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    content = tmp_path / "content"
+    write_entry(content, "one", {"title": "No magnet"})
+    write_entry(content, "two", {"magnet": MAGNET})
+    assert main(["build", "--content", str(content), "--out", str(tmp_path / "site"), "-f", str(config)]) == 1
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert [e.split(": ")[2] for e in errors] == [str(content / "one.md"), str(content / "two.md")]
+
+
+def test_tampered_bundle_cache_is_refused(tmp_path: Path, config: Path, built: tuple[Path, Path, bytes]) -> None:
+    content, _, _ = built
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    tarball = cache / f"webtorrent-{WEBTORRENT_VERSION}.tgz"
+    data = bytearray((cache_dir() / tarball.name).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    tarball.write_bytes(bytes(data))
+
+    result = run_sitegen("build", "--content", content, "--out", tmp_path / "site2", "-f", config,
+                         env={**os.environ, "SITEGEN_CACHE": str(cache)})
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"sitegen: error: {tarball}: cached webtorrent {WEBTORRENT_VERSION} fails")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "site2").exists()
+
+
+def test_unreachable_registry_is_one_line(tmp_path: Path, config: Path) -> None:
+    content = tmp_path / "content"
+    write_entry(content, "good", GOOD)
+    result = run_sitegen("build", "--content", content, "--out", tmp_path / "site", "-f", config,
+                         env={**os.environ, "SITEGEN_CACHE": str(tmp_path / "empty"),
+                              "SITEGEN_NPM_REGISTRY": "http://127.0.0.1:9"})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "cannot fetch webtorrent" in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def test_help_explains() -> None:
+    result = run_sitegen("build", "--help")
+    assert result.returncode == 0
+    for words in ("--content", "--out", "-f", "title and magnet required", "mkdocs.yml"):
+        assert words in result.stdout
