@@ -1,0 +1,200 @@
+"""``seed``: the command line of the seeder (argparse only; the work is in the other modules)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from . import status
+from .add import AddOptions, add
+from .errors import SeedError
+from .run import RunOptions, run
+from .session import Options
+from .state import State, default_state_dir
+
+_DESCRIPTION = """\
+Seed videos to browsers (WebRTC, through WebTorrent trackers) and to BitTorrent
+clients (TCP/uTP, through HTTP trackers) with one libtorrent session.
+
+  seed add FILE... --tracker URL   hash files, store their torrents, write content entries
+  seed run                         seed everything in the state directory until stopped
+  seed status                      show what a running seeder is doing
+"""
+
+_STATE_HELP = "the seeder's state directory [SEED_STATE, default: ~/.local/share/videoswarm/seed on Linux]"
+
+_ADD_EPILOG = """\
+Each FILE becomes a v1 torrent (what browsers' webtorrent understands), stored in the
+state directory, and a content entry <slug>.md for `sitegen build` with its .torrent
+copied beside it. The magnet URI of each file is printed on stdout, one per line.
+Adding the same file again is harmless: same info hash, refreshed trackers and entry.
+
+Web seeds: --webseed is a base URL; a file is served at <base>/<url-encoded file name>,
+which is where `seed run --webseed-port` serves it.
+
+example:
+  seed add talk.mp4 --tracker wss://tracker.example.org/announce \\
+           --webseed https://seed.example.org/
+"""
+
+_RUN_EPILOG = """\
+Torrents added with `seed add` while this runs are picked up within seconds. SIGTERM or
+Ctrl-C saves resume data (so a restart does not re-hash) and exits within 10 s. A status
+line per torrent is printed every --status-interval seconds and written to
+<state>/status.json for `seed status`.
+
+example:
+  seed run --listen 0.0.0.0:6881 --webseed-port 8080
+"""
+
+_ADDRESS = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})s?\Z")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except SeedError as error:
+        print(f"seed: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except OSError as error:  # a full disk, a file that vanished: name it, no traceback
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"seed: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("seed: interrupted", file=sys.stderr)
+        return 130
+
+
+def _add(args: argparse.Namespace) -> int:
+    state = State.open(args.state)
+    options = AddOptions(trackers=args.tracker, web_seeds=args.webseed or [], content_dir=args.content,
+                         progress=not args.quiet)
+    for added in add(state, args.files, options, warn=lambda text: print(f"seed: warning: {text}", file=sys.stderr)):
+        print(f"seed: added {added.path.name} ({added.info_hash}) -> {added.entry}", file=sys.stderr)
+        print(added.magnet, flush=True)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    state = State.open(args.state)
+    options = RunOptions(
+        session=Options(listen=args.listen, stun_server=args.stun_server),
+        webseed_port=args.webseed_port,
+        webseed_host=args.webseed_host,
+        status_interval=args.status_interval,
+    )
+    return run(state, options)
+
+
+def _status(args: argparse.Namespace) -> int:
+    state = State.open(args.state, create=False)
+    report = status.read(state.status_file)
+    if report is None:
+        raise SeedError(f"no seeder is running with state directory {state.root} (no status.json)")
+    fresh = report.is_fresh()
+    if args.json:
+        print(json.dumps({**asdict(report), "running": fresh}, indent=1))
+    else:
+        print(status.table(report.torrents) if report.torrents else "no torrents")
+    if not fresh:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.updated))
+        print(f"seed: warning: the seeder (pid {report.pid}) is not running; this is its last report, "
+              f"from {when}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Environment variables are string defaults, so argparse checks them like flags."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="seed", description=_DESCRIPTION, formatter_class=formatter,
+                                     epilog="Every setting is documented in docs/configuration.md; "
+                                            "deployment in docs/seeder.md.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    add_cmd = commands.add_parser("add", help="hash video files and write their content entries",
+                                  description="Hash video files into torrents and write their content entries.",
+                                  epilog=_ADD_EPILOG, formatter_class=formatter)
+    add_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE", help="video files (.mp4, .webm, ...)")
+    add_cmd.add_argument("--tracker", action="append", required=True, metavar="URL",
+                         help="a ws://, wss://, http:// or https:// tracker; repeat for several (at least one)")
+    add_cmd.add_argument("--webseed", action="append", metavar="URL",
+                         help="base URL of an HTTP web seed serving the files by name; repeatable")
+    add_cmd.add_argument("--content", type=Path, metavar="DIR", default=Path(os.environ.get("SEED_CONTENT", "content")),
+                         help="where the <slug>.md entries go [SEED_CONTENT, default: content]")
+    add_cmd.add_argument("-q", "--quiet", action="store_true", help="no progress bar while hashing")
+    add_cmd.set_defaults(handler=_add)
+
+    run_cmd = commands.add_parser("run", help="seed everything in the state directory until stopped",
+                                  description="Seed every torrent of the state directory until SIGTERM or Ctrl-C.",
+                                  epilog=_RUN_EPILOG, formatter_class=formatter)
+    run_cmd.add_argument("--listen", type=_listen, metavar="ADDR:PORT",
+                         default=os.environ.get("SEED_LISTEN", "0.0.0.0:6881,[::]:6881"),
+                         help="BitTorrent TCP/uTP interfaces, comma-separated "
+                              "[SEED_LISTEN, default: 0.0.0.0:6881,[::]:6881]")
+    run_cmd.add_argument("--stun-server", type=_stun, metavar="HOST:PORT", default=os.environ.get("SEED_STUN_SERVER"),
+                         help="STUN server for WebRTC; '' disables STUN "
+                              "[SEED_STUN_SERVER, default: libtorrent's, a public Google server]")
+    run_cmd.add_argument("--webseed-port", type=_port, metavar="PORT", default=os.environ.get("SEED_WEBSEED_PORT"),
+                         help="also serve the seeded files over HTTP (Range, CORS) on this port, at "
+                              "/<file name> [SEED_WEBSEED_PORT, default: off]")
+    run_cmd.add_argument("--webseed-host", metavar="ADDR", default=os.environ.get("SEED_WEBSEED_HOST", "127.0.0.1"),
+                         help="interface for the web seed; put a TLS reverse proxy in front of it "
+                              "[SEED_WEBSEED_HOST, default: 127.0.0.1]")
+    run_cmd.add_argument("--status-interval", type=_seconds, metavar="SECONDS",
+                         default=os.environ.get("SEED_STATUS_INTERVAL", "30"),
+                         help="seconds between status reports [SEED_STATUS_INTERVAL, default: 30]")
+    run_cmd.set_defaults(handler=_run)
+
+    status_cmd = commands.add_parser("status", help="show what the running seeder is doing",
+                                     description="Show the running seeder's latest report: per torrent its "
+                                                 "peers, upload rate and total uploaded. Exits 1 if no seeder "
+                                                 "is running.")
+    status_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+    status_cmd.set_defaults(handler=_status)
+
+    for command in (add_cmd, run_cmd, status_cmd):
+        command.add_argument("--state", type=Path, metavar="DIR", default=default_state_dir(), help=_STATE_HELP)
+    return parser
+
+
+def _listen(text: str) -> str:
+    items = [item.strip() for item in text.split(",")]
+    bad = [item for item in items if not _ADDRESS.match(item) or not 0 <= int(_ADDRESS.match(item)[2]) <= 65535]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(f"{bad[0] if bad else text!r} is not ADDR:PORT (e.g. 0.0.0.0:6881, [::]:6881)")
+    return ",".join(items)
+
+
+def _stun(text: str) -> str:
+    if text and not _ADDRESS.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (e.g. stun.example.org:3478), nor '' for none")
+    return text
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The content entry ``content/<slug>.md`` that the site generator turns into a page.
+
+Front matter: ``title``, ``magnet``, ``torrent`` (the .torrent copied next to the entry,
+as a relative path), ``date`` and, when ffprobe knows it, ``duration``. The body is a
+placeholder description for the publisher to edit. Adding the same file again refreshes
+the magnet and the .torrent and keeps everything the publisher wrote.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from pathlib import Path
+
+import frontmatter
+import yaml
+
+from .errors import SeedError
+from .state import atomic_write
+
+#: Slugs the site generator keeps for its own pages.
+RESERVED_SLUGS = frozenset({"index", "embed", "share", "publish", "assets", "webtorrent", "sw.js"})
+_PLACEHOLDER = "Describe this video here: what it shows, who made it, where it comes from.\n"
+
+
+def slugify(file_name: str) -> str:
+    """Lowercase ASCII words of the name, joined by ``-``: ``Big Buck Bunny (2008).mp4`` → ``big-buck-bunny-2008``."""
+    stem = Path(file_name).stem
+    ascii_text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    return "-".join(re.findall(r"[a-z0-9]+", ascii_text.lower()))
+
+
+def title_from(file_name: str) -> str:
+    """A readable title: separators become spaces, and an all-lowercase name gets a capital."""
+    words = re.sub(r"[\s._-]+", " ", Path(file_name).stem).strip()
+    if not words:
+        return file_name
+    return words[0].upper() + words[1:] if words == words.lower() else words
+
+
+def check_writable(content_dir: Path) -> None:
+    """Fail before hashing, not after, if the entry could not be written."""
+    existing = content_dir
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise SeedError(f"content directory {content_dir}: {existing} is not a directory")
+    try:
+        atomic_write(existing / ".seed-probe", b"")
+        (existing / ".seed-probe").unlink()
+    except OSError as error:
+        raise SeedError(f"content directory {content_dir} is not writable: {error.strerror}") from None
+
+
+def write_entry(content_dir: Path, file_name: str, info_hash: str, magnet: str, torrent: bytes,
+                duration: int | None = None) -> Path:
+    """Create or refresh the entry for this torrent; returns the ``.md`` path."""
+    content_dir.mkdir(parents=True, exist_ok=True)
+    slug = _free_slug(content_dir, slugify(file_name) or f"video-{info_hash[:8]}", info_hash)
+    entry = content_dir / f"{slug}.md"
+    torrent_name = f"{slug}.torrent"
+    atomic_write(content_dir / torrent_name, torrent)
+    if entry.exists():
+        post = frontmatter.load(entry)
+        post["magnet"] = magnet
+        post["torrent"] = torrent_name
+        if duration is not None and "duration" not in post.metadata:
+            post["duration"] = duration
+    else:
+        meta: dict[str, object] = {"title": title_from(file_name), "magnet": magnet, "torrent": torrent_name,
+                                   "date": datetime.date.today()}
+        if duration is not None:
+            meta["duration"] = duration
+        post = frontmatter.Post(_PLACEHOLDER, **meta)
+    text = frontmatter.dumps(post, sort_keys=False, width=100_000, allow_unicode=True) + "\n"
+    atomic_write(entry, text.encode("utf-8"))
+    return entry
+
+
+def _free_slug(content_dir: Path, base: str, info_hash: str) -> str:
+    """``base``, or ``base-2``, ``base-3``...: the first that is free or already this torrent's."""
+    if base in RESERVED_SLUGS:
+        base = f"{base}-video"
+    candidate, n = base, 1
+    while True:
+        entry = content_dir / f"{candidate}.md"
+        if not entry.exists() or _entry_hash(entry) == info_hash:
+            return candidate
+        n += 1
+        candidate = f"{base}-{n}"
+
+
+def _entry_hash(entry: Path) -> str | None:
+    try:
+        magnet = str(frontmatter.load(entry).get("magnet", ""))
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    found = re.search(r"xt=urn:btih:([0-9a-fA-F]{40})", magnet)
+    return found.group(1).lower() if found else None

@@ -1,0 +1,97 @@
+"""``seed run``'s main loop: seed, notice new torrents, report, and stop cleanly.
+
+Everything happens on one thread, between libtorrent alerts: a rescan of the state
+directory every 2 s (so ``seed add`` needs no restart), a status report every interval,
+resume data every 5 minutes. SIGTERM and SIGINT only set a flag; the loop then saves
+resume data (at most 4 s), stops the web seed (at most 1 s) and closes the session (at
+most 2 s for ``stopped`` announces), inside the 10 s that systemd and PaaS platforms allow.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass
+from types import FrameType
+
+from . import status
+from .session import Options, Seeder
+from .state import State
+from .webseed import WebSeed
+
+RESCAN_EVERY = 2.0
+SAVE_RESUME_EVERY = 300.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    session: Options
+    webseed_port: int | None = None
+    webseed_host: str = "127.0.0.1"
+    status_interval: float = 30.0
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def run(state: State, options: RunOptions) -> int:
+    """Seed until SIGTERM or SIGINT; returns 1 if the resume data could not be saved."""
+    stopping: list[str] = []
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.append(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    state.prepare()
+    webseed = WebSeed(options.webseed_port, options.webseed_host) if options.webseed_port is not None else None
+    seeder = Seeder(state, options.session, log)
+    failed = 0
+    try:
+        port = seeder.listen_port()
+        log(f"seed run: state {state.root}, BitTorrent port {port}"
+            + (f", web seed on http://{options.webseed_host}:{webseed.port}/" if webseed else ""))
+        seeder.sync()
+        if not seeder.handles and not seeder.refused:
+            log(f"nothing to seed yet: add a video with `seed add FILE --tracker URL --state {state.root}`")
+        if webseed:
+            webseed.update(seeder.files())
+            webseed.start()
+        next_rescan = time.monotonic() + RESCAN_EVERY
+        next_status = time.monotonic() + min(options.status_interval, 5)
+        next_resume = time.monotonic() + SAVE_RESUME_EVERY
+        while not stopping:
+            seeder.pump(0.25)
+            now = time.monotonic()
+            if now >= next_rescan:
+                if seeder.sync() and webseed:
+                    webseed.update(seeder.files())
+                next_rescan = now + RESCAN_EVERY
+            if now >= next_status:
+                _report(seeder, state, options.status_interval)
+                next_status = now + options.status_interval
+            if now >= next_resume:
+                seeder.save_resume(only_if_modified=True)
+                next_resume = now + SAVE_RESUME_EVERY
+        log(f"{stopping[0]}: saving resume data and stopping")
+        failed = seeder.save_resume()
+        log(f"saved resume data for {len(seeder.handles) - failed} of {len(seeder.handles)} torrents")
+    finally:
+        if webseed:
+            webseed.stop()
+        seeder.close()
+        state.status_file.unlink(missing_ok=True)
+    log("stopped")
+    return 1 if failed else 0
+
+
+def _report(seeder: Seeder, state: State, interval: float) -> None:
+    torrents = seeder.statuses()
+    for torrent in torrents:
+        log(f"status {status.line(torrent)}")
+    try:
+        status.write(state.status_file, interval, torrents)
+    except OSError as error:
+        log(f"cannot write {state.status_file}: {error.strerror}")

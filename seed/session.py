@@ -1,0 +1,277 @@
+"""The libtorrent session that seeds every torrent of a state directory.
+
+One session serves both worlds: libtorrent 2.1 announces to ``ws://``/``wss://``
+trackers and answers browsers over WebRTC, and announces to ``http(s)://`` trackers for
+TCP/uTP peers. A tracker error is logged and shown in the status, never fatal, and the
+seeder retries it itself (10 s, doubling up to 5 min): libtorrent 2.1 does not retry a
+``ws://`` tracker whose first connection failed for many minutes (measured: not within 75 s).
+
+Resume data (written on shutdown, and every few minutes while it runs) lets a restart
+skip hashing: the torrent starts seeding as soon as libtorrent has checked the file's
+size and modification time. A torrent without resume data starts in seed mode, because
+``seed add`` has just hashed it; libtorrent then verifies each piece as it first sends it.
+
+A file whose size or modification time differs from what ``seed add`` recorded is not
+seeded at all (checked at start and at every rescan): its pieces would no longer match
+the torrent. Every torrent is in upload mode, so libtorrent never downloads into, and
+never writes to, the publisher's file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import libtorrent as lt
+
+from .errors import SeedError
+from .state import Record, State
+from .status import TorrentStatus
+
+_ALERTS = lt.alert_category.error | lt.alert_category.status | lt.alert_category.tracker | lt.alert_category.storage
+
+RETRY_FIRST = 10.0
+RETRY_MAX = 300.0
+
+_STATES = {
+    lt.torrent_status.states.checking_files: "checking",
+    lt.torrent_status.states.checking_resume_data: "checking resume data",
+    lt.torrent_status.states.downloading: "downloading",
+    lt.torrent_status.states.finished: "finished",
+    lt.torrent_status.states.seeding: "seeding",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """How ``seed run`` was started; ``stun_server=None`` keeps libtorrent's default."""
+
+    listen: str = "0.0.0.0:6881,[::]:6881"
+    stun_server: str | None = None
+
+
+class Seeder:
+    """A libtorrent session kept in step with a state directory."""
+
+    def __init__(self, state: State, options: Options, log: Callable[[str], None] = print) -> None:
+        self.state = state
+        self.log = log
+        settings = {
+            "listen_interfaces": options.listen,
+            # Viewers behind one NAT share an address, and every test peer is 127.0.0.1.
+            "allow_multiple_connections_per_ip": True,
+            # Trackers are in tiers of one: announce to every one of them.
+            "announce_to_all_trackers": True,
+            "announce_to_all_tiers": True,
+            # Never queue a seed: every torrent in the state directory is served at once.
+            "dont_count_slow_torrents": True,
+            "stop_tracker_timeout": 2,
+            "alert_mask": _ALERTS,
+        }
+        if options.stun_server is not None:
+            settings["webtorrent_stun_server"] = options.stun_server
+        try:
+            self.session = lt.session(settings)
+        except (RuntimeError, KeyError, TypeError) as error:
+            raise SeedError(f"cannot start libtorrent: {error}") from None
+        self.handles: dict[str, lt.torrent_handle] = {}
+        self.records: dict[str, Record] = {}
+        #: Torrents not seeded because their file changed or vanished, with the reason.
+        self.refused: dict[str, tuple[Record, str]] = {}
+        self._problems: dict[str, str] = {}
+        self._announced: set[tuple[str, str]] = set()
+        self._pending_resume = 0
+        self._resume_failed = 0
+        #: (info hash, tracker URL) -> (when to announce again, the delay that led there).
+        self._retries: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def listen_port(self, timeout: float = 10) -> int:
+        """The TCP port libtorrent listens on, once it does."""
+        deadline = time.monotonic() + timeout
+        while self.session.listen_port() == 0 and time.monotonic() < deadline:
+            self.pump(0.05)
+        return self.session.listen_port()
+
+    def sync(self) -> bool:
+        """Seed records new to the state directory (or fixed by a new ``seed add``), stop
+        seeding removed records and changed files. Returns whether the set of seeded files changed."""
+        wanted = self.state.info_hashes()
+        changed = False
+        for info_hash in sorted(self.refused.keys() - wanted):
+            del self.refused[info_hash]
+        for info_hash in sorted(wanted - self.handles.keys()):
+            try:
+                record = self.state.load(info_hash)
+            except SeedError as error:
+                self.log(f"skipping {info_hash}: {error}")
+                continue
+            problem = record.file_problem()
+            if problem:
+                self._refuse(record, problem)
+                continue
+            self.refused.pop(info_hash, None)
+            self._add(record)
+            changed = True
+        for info_hash in sorted(self.handles.keys()):
+            record = self.records[info_hash]
+            problem = "its record was removed" if info_hash not in wanted else record.file_problem()
+            if problem:
+                self.session.remove_torrent(self.handles.pop(info_hash))
+                del self.records[info_hash]
+                self.log(f"stopped seeding {record.name}")
+                if info_hash in wanted:
+                    self._refuse(record, problem)
+                changed = True
+        return changed
+
+    def files(self) -> dict[str, Path]:
+        """File name → path of every seeded file, for the web seed (first added wins a name)."""
+        table: dict[str, Path] = {}
+        for record in self.records.values():
+            table.setdefault(record.name, record.path)
+        return table
+
+    def pump(self, wait: float = 0.5) -> None:
+        """Wait up to ``wait`` seconds for alerts, then handle all that arrived."""
+        self.session.wait_for_alert(int(wait * 1000))
+        for alert in self.session.pop_alerts():
+            self._handle(alert)
+        self._retry_trackers()
+
+    def _retry_trackers(self) -> None:
+        now = time.monotonic()
+        for (info_hash, url), (due, delay) in list(self._retries.items()):
+            handle = self.handles.get(info_hash)
+            if handle is None:
+                del self._retries[(info_hash, url)]
+                continue
+            if now < due:
+                continue
+            self._retries[(info_hash, url)] = (float("inf"), delay)  # until the outcome is known
+            for index, entry in enumerate(handle.trackers()):
+                if entry["url"] == url:
+                    handle.force_reannounce(0, index, lt.reannounce_flags_t.ignore_min_interval)
+
+    def statuses(self) -> list[TorrentStatus]:
+        result = []
+        for info_hash, handle in sorted(self.handles.items(), key=lambda item: self.records[item[0]].name):
+            status = handle.status()
+            problem = self._problems.get(info_hash, "")
+            if status.errc.value():
+                problem = f"file error: {status.errc.message()}"
+            result.append(TorrentStatus(
+                name=self.records[info_hash].name, info_hash=info_hash,
+                state="paused" if status.flags & lt.torrent_flags.paused else _STATES.get(status.state, "starting"),
+                peers=status.num_peers, upload_rate=status.upload_payload_rate,
+                uploaded=status.all_time_upload, problem=problem,
+            ))
+        for info_hash, (record, why) in sorted(self.refused.items(), key=lambda item: item[1][0].name):
+            result.append(TorrentStatus(name=record.name, info_hash=info_hash, state="not seeding",
+                                        peers=0, upload_rate=0, uploaded=0, problem=why))
+        return result
+
+    def save_resume(self, timeout: float = 4, only_if_modified: bool = False) -> int:
+        """Ask for resume data of every torrent and write what arrives within ``timeout``.
+
+        Returns how many torrents' resume data could not be written (0 is success).
+        """
+        flags = lt.save_resume_flags_t.only_if_modified if only_if_modified else 0
+        for handle in self.handles.values():
+            handle.save_resume_data(flags)
+            self._pending_resume += 1
+        self._resume_failed = 0
+        deadline = time.monotonic() + timeout
+        while self._pending_resume > 0 and time.monotonic() < deadline:
+            self.pump(0.1)
+        failed = self._resume_failed + self._pending_resume
+        self._pending_resume = 0
+        return failed
+
+    def close(self) -> None:
+        """Stop the session; libtorrent sends ``stopped`` announces for up to 2 s."""
+        self.session.pause()
+        del self.session
+
+    def _add(self, record: Record) -> None:
+        info = lt.torrent_info(record.torrent)
+        resume = self.state.read_resume(record.info_hash)
+        params = None
+        if resume is not None:
+            try:
+                params = lt.read_resume_data(resume)
+            except RuntimeError as error:
+                self.log(f"ignoring damaged resume data for {record.name} ({error}): checking the file instead")
+        if params is None:
+            params = lt.add_torrent_params()
+            # Just hashed by `seed add`: serve at once, verifying each piece as it is first sent.
+            params.flags |= lt.torrent_flags.seed_mode
+        params.ti = info
+        params.save_path = str(record.path.parent)
+        params.flags |= lt.torrent_flags.upload_mode
+        params.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed
+        handle = self.session.add_torrent(params)
+        self.handles[record.info_hash] = handle
+        self.records[record.info_hash] = record
+        how = "from resume data" if resume is not None else "new"
+        self.log(f"seeding {record.name} ({record.info_hash}, {how}) from {record.path}")
+
+    def _refuse(self, record: Record, problem: str) -> None:
+        """Keep a changed file out of the swarm, and say so once (not at every rescan)."""
+        if self.refused.get(record.info_hash, (None, None))[1] != problem:
+            self.log(f"not seeding {record.name} ({record.info_hash}): {problem}; "
+                     "run `seed add` on it again to re-hash it")
+        self.refused[record.info_hash] = (record, problem)
+
+    def _handle(self, alert: lt.alert) -> None:
+        if isinstance(alert, lt.save_resume_data_alert):
+            self._pending_resume -= 1
+            info_hash = str(alert.handle.info_hashes().v1)
+            if info_hash in self.handles:
+                try:
+                    self.state.write_resume(info_hash, lt.write_resume_data_buf(alert.params))
+                except OSError as error:
+                    self._resume_failed += 1
+                    self.log(f"cannot write resume data for {self.records[info_hash].name}: "
+                             f"{error.strerror} (the previous resume data is kept)")
+            return
+        if isinstance(alert, lt.save_resume_data_failed_alert):
+            self._pending_resume -= 1  # e.g. nothing changed, with only_if_modified
+            return
+        if not isinstance(alert, lt.torrent_alert):
+            if alert.category() & lt.alert_category.error:
+                self.log(f"libtorrent: {alert.message()}")
+            return
+        info_hash = str(alert.handle.info_hashes().v1)
+        record = self.records.get(info_hash)
+        name = record.name if record else info_hash
+        if isinstance(alert, lt.tracker_error_alert):
+            problem = f"tracker {alert.tracker_url()}: {alert.error.message() or alert.message()}; retrying"
+            if self._problems.get(info_hash) != problem:
+                self.log(f"{name}: {problem}")
+            self._problems[info_hash] = problem
+            self._announced.discard((info_hash, alert.tracker_url()))
+            key = (info_hash, alert.tracker_url())
+            delay = min(self._retries.get(key, (0, RETRY_FIRST / 2))[1] * 2, RETRY_MAX)
+            self._retries[key] = (time.monotonic() + delay, delay)
+        elif isinstance(alert, lt.tracker_reply_alert):
+            key = (info_hash, alert.tracker_url())
+            self._retries.pop(key, None)
+            if key not in self._announced:
+                self._announced.add(key)
+                self.log(f"{name}: announced to {alert.tracker_url()}")
+            if self._problems.get(info_hash, "").startswith(f"tracker {alert.tracker_url()}:"):
+                del self._problems[info_hash]
+        elif isinstance(alert, lt.state_changed_alert):
+            if alert.state == lt.torrent_status.states.checking_files:
+                self.log(f"{name}: checking the file (hashing every piece)")
+            elif alert.state == lt.torrent_status.states.seeding:
+                self.log(f"{name}: ready to serve")
+        elif isinstance(alert, lt.fastresume_rejected_alert):
+            self.log(f"{name}: resume data rejected ({alert.message()}): checking the file")
+        elif isinstance(alert, (lt.file_error_alert, lt.torrent_error_alert)):
+            self._problems[info_hash] = alert.message()
+            self.log(f"{name}: {alert.message()}")
+        elif isinstance(alert, lt.hash_failed_alert):
+            self.log(f"{name}: piece {alert.piece_index} does not match the torrent: was the file changed?")

@@ -1,0 +1,92 @@
+"""What the seeder is doing, per torrent: printed by ``seed run``, shown by ``seed status``.
+
+The running seeder rewrites ``<state>/status.json`` (atomically) every interval, with its
+process id and the time; ``seed status`` reads it from another process and can tell a
+live seeder from the leftovers of one that stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .errors import SeedError
+from .state import atomic_write
+
+
+@dataclass(frozen=True)
+class TorrentStatus:
+    name: str
+    info_hash: str
+    state: str
+    peers: int
+    upload_rate: int  # payload bytes per second
+    uploaded: int  # payload bytes, all time (kept in the resume data across restarts)
+    problem: str = ""  # the last tracker or file error, cleared when it recovers
+
+
+@dataclass(frozen=True)
+class Report:
+    pid: int
+    updated: float
+    interval: float
+    torrents: list[TorrentStatus] = field(default_factory=list)
+
+    def is_fresh(self, now: float | None = None) -> bool:
+        """Written recently by a process that still exists."""
+        age = (now or time.time()) - self.updated
+        return age <= max(3 * self.interval, 15) and _alive(self.pid)
+
+
+def size(n: float) -> str:
+    return tqdm.format_sizeof(n, "B", divisor=1024)
+
+
+def line(t: TorrentStatus) -> str:
+    """One status line: ``clip.mp4 1a2b3c4d: seeding, 3 peers, up 1.20MB/s, uploaded 48.0MB``."""
+    text = (f"{t.name} {t.info_hash[:8]}: {t.state}, {t.peers} peer{'s' if t.peers != 1 else ''}, "
+            f"up {size(t.upload_rate)}/s, uploaded {size(t.uploaded)}")
+    return f"{text} ({t.problem})" if t.problem else text
+
+
+def table(torrents: list[TorrentStatus]) -> str:
+    rows = [("NAME", "INFO HASH", "STATE", "PEERS", "UP/S", "UPLOADED")]
+    rows += [(t.name, t.info_hash[:8], t.state, str(t.peers), size(t.upload_rate), size(t.uploaded))
+             for t in torrents]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines += [f"  {t.name}: {t.problem}" for t in torrents if t.problem]
+    return "\n".join(lines)
+
+
+def write(path: Path, interval: float, torrents: list[TorrentStatus]) -> None:
+    report = {"pid": os.getpid(), "updated": time.time(), "interval": interval,
+              "torrents": [asdict(t) for t in torrents]}
+    atomic_write(path, json.dumps(report, indent=1).encode() + b"\n")
+
+
+def read(path: Path) -> Report | None:
+    """The last report, or None if no seeder ever ran with this state directory."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Report(int(raw["pid"]), float(raw["updated"]), float(raw["interval"]),
+                      [TorrentStatus(**t) for t in raw["torrents"]])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SeedError(f"{path} is unreadable: {error}") from None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
