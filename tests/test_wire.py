@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 
 import orjson
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracker_app.peers import Event
 from tracker_app.wire import WireError, http, websocket
+
+# Other tests' browsers and servers share CI's two cores: slow generation is not a failure.
+settings.register_profile("shared-cores", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("shared-cores")
 
 IDS = st.binary(min_size=20, max_size=20).map(lambda b: b.decode("latin-1"))
 JSON = st.recursive(
