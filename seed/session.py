@@ -86,6 +86,8 @@ class Seeder:
         self._resume_failed = 0
         #: (info hash, tracker URL) -> (when to announce again, the delay that led there).
         self._retries: dict[tuple[str, str], tuple[float, float]] = {}
+        #: Session-wide errors already logged: offline, DHT and LSD repeat theirs every few seconds.
+        self._session_errors: set[str] = set()
 
     def listen_port(self, timeout: float = 10) -> int:
         """The TCP port libtorrent listens on, once it does."""
@@ -240,8 +242,10 @@ class Seeder:
             self._pending_resume -= 1  # e.g. nothing changed, with only_if_modified
             return
         if not isinstance(alert, lt.torrent_alert):
-            if alert.category() & lt.alert_category.error:
-                self.log(f"libtorrent: {alert.message()}")
+            message = alert.message()
+            if alert.category() & lt.alert_category.error and message not in self._session_errors:
+                self._session_errors.add(message)
+                self.log(f"libtorrent: {message}")
             return
         info_hash = str(alert.handle.info_hashes().v1)
         record = self.records.get(info_hash)
