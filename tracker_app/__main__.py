@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         http="httptools",
         ws="websockets-sansio",
         ws_max_size=settings.max_frame,
+        ws_per_message_deflate=False,  # as the reference: a compressor per socket costs ~40 KB, offers are one-off
         ws_ping_interval=settings.ping_interval,
         ws_ping_timeout=settings.ping_interval,
         log_level=args.log_level,

@@ -9,14 +9,15 @@ import secrets
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
+from starlette.middleware import Middleware
+from starlette.routing import Route
 
 from tracker_app.allowlist import Allowlist
 from tracker_app.clients import HttpClients
 from tracker_app.config import Settings
 from tracker_app.connections import Connections
 from tracker_app.endpoints import http, status
-from tracker_app.endpoints.websocket import tracker_socket
+from tracker_app.endpoints.websocket import TrackerSockets
 from tracker_app.metrics import Metrics
 from tracker_app.relay import MemoryRelay, RedisRelay, Relay
 from tracker_app.store import MemoryStore, RedisStore, StoreUnavailable, SwarmStore
@@ -49,8 +50,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await store.close()
 
     routes = [
-        WebSocketRoute("/", tracker_socket),
-        WebSocketRoute("/announce", tracker_socket),
         Route("/", status.home),
         Route("/announce", http.announce),
         Route("/scrape", http.scrape),
@@ -59,7 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", status.metrics),
         Route("/health", status.health),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(TrackerSockets)])
 
 
 def _backends(settings: Settings, replica: str) -> tuple[SwarmStore, Relay]:

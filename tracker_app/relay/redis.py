@@ -1,9 +1,10 @@
 """Cross-replica relay over Redis pub/sub: one channel per replica.
 
 A replica publishes the messages meant for another replica's sockets on that
-replica's channel, batched per announce, so an offer to many peers costs one
-PUBLISH per replica involved. Plain PUBLISH is broadcast across a Redis Cluster,
-so this works unchanged against one node of a cluster.
+replica's channel, batched per event-loop turn: whatever this replica relays
+while handling one turn's frames costs one PUBLISH per replica involved, all in
+one round trip. Plain PUBLISH is broadcast across a Redis Cluster, so this works
+unchanged against one node of a cluster.
 """
 
 from __future__ import annotations
@@ -28,10 +29,22 @@ def channel(replica: str) -> str:
     return f"vs:relay:{replica}"
 
 
+class _Outbox:
+    """Deliveries for other replicas gathered during one event-loop turn, and when they were published."""
+
+    def __init__(self) -> None:
+        self.batches: dict[str, list[list[object]]] = defaultdict(list)
+        self.published: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Senders whose socket closed stop waiting; a failure nobody awaits is not an error to report.
+        self.published.add_done_callback(lambda future: future.cancelled() or future.exception())
+
+
 class RedisRelay(Relay):
     def __init__(self, replica: str, client: aioredis.Redis) -> None:
         super().__init__(replica)
         self._redis = client
+        self._outbox: _Outbox | None = None
+        self._publishing: set[asyncio.Task[None]] = set()
         self._pubsub = client.pubsub(ignore_subscribe_messages=True)
         self._task: asyncio.Task[None] | None = None
 
@@ -41,21 +54,41 @@ class RedisRelay(Relay):
         self._task = asyncio.create_task(self._listen(), name="relay-listen")
 
     async def send(self, deliveries: Sequence[Delivery]) -> None:
-        remote: dict[str, list[list[object]]] = defaultdict(list)
+        """Deliver local messages now; publish the others with everything else sent this loop turn."""
+        outbox = None
         for delivery in deliveries:
             if delivery.route.replica == self.replica:
                 await self._deliver(delivery)
-            else:
-                remote[delivery.route.replica].append(_pack(delivery))
-        if not remote:
-            return
+                continue
+            if outbox is None:
+                outbox = self._current_outbox()
+            outbox.batches[delivery.route.replica].append(_pack(delivery))
+        if outbox is not None:
+            await asyncio.shield(outbox.published)
+
+    def _current_outbox(self) -> _Outbox:
+        if self._outbox is None:
+            self._outbox = _Outbox()
+            asyncio.get_running_loop().call_soon(self._flush)
+        return self._outbox
+
+    def _flush(self) -> None:
+        outbox, self._outbox = self._outbox, None
+        task = asyncio.create_task(self._publish(outbox))
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
+
+    async def _publish(self, outbox: _Outbox) -> None:
+        """One PUBLISH per replica for the whole loop turn, all in one round trip."""
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for replica, batch in remote.items():
+                for replica, batch in outbox.batches.items():
                     pipe.publish(channel(replica), orjson.dumps(batch))
                 await pipe.execute()
         except (RedisError, OSError) as exc:
-            raise StoreUnavailable(f"Redis does not answer: {exc}") from None
+            outbox.published.set_exception(StoreUnavailable(f"Redis does not answer: {exc}"))
+        else:
+            outbox.published.set_result(None)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -25,12 +25,15 @@ from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
 
 from tracker_app.peers import AnnounceResult, Event, Kind, PeerEntry, PeerIdTaken, ScrapeCounts, Totals
 from tracker_app.store.base import StoreUnavailable, SwarmStore
+from tracker_app.store.pipelining import AutoPipeline
 
 SCRIPT = resources.files("tracker_app.store").joinpath("swarm.lua").read_text()
 _EVENT_CODES = {Event.STARTED: b"s", Event.COMPLETED: b"c", Event.STOPPED: b"x", Event.UPDATE: b"u"}
 _SCRAPE = b"q"
 _INDEX = "vs:torrents"
 _REPLICAS = "vs:replicas"
+#: Redis connections per client: enough to keep one Redis busy, few enough for its ``maxclients``.
+_POOL_SIZE = 64
 T = TypeVar("T")
 
 
@@ -40,17 +43,24 @@ def _keys(info_hash: bytes) -> list[str]:
 
 
 def connect(url: str, cluster: bool = False) -> aioredis.Redis | RedisCluster:
-    """A client with short timeouts, so an outage fails requests instead of hanging them."""
+    """A client with short timeouts, so an outage fails requests instead of hanging them.
+
+    Requests beyond ``_POOL_SIZE`` in flight wait for a free connection (up to
+    the timeout) rather than fail, as redis-py's default pool would past 100.
+    """
     options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 3}
     if cluster:
         return RedisCluster.from_url(url, **options)
-    return aioredis.Redis.from_url(url, health_check_interval=30, **options)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=_POOL_SIZE, timeout=5, health_check_interval=30, **options)
+    return aioredis.Redis(connection_pool=pool)
 
 
 class RedisStore(SwarmStore):
     def __init__(self, client: aioredis.Redis | RedisCluster, peer_ttl: float) -> None:
         super().__init__(peer_ttl)
         self._redis = client
+        self._pipeline = None if isinstance(client, RedisCluster) else AutoPipeline(client)
         self._sha = hashlib.sha1(SCRIPT.encode()).hexdigest()
         self._ttl_ms = int(peer_ttl * 1000)
         self._key_ttl_ms = 2 * self._ttl_ms
@@ -166,10 +176,7 @@ class RedisStore(SwarmStore):
         return replies[: len(calls)]
 
     async def _send(self, commands: list[tuple[Any, ...]]) -> list[Any]:
-        """Pipeline the commands; a cluster sends each to its shard, concurrently."""
-        if isinstance(self._redis, RedisCluster):
+        """Pipeline the commands with those of other requests; a cluster sends each to its shard, concurrently."""
+        if self._pipeline is None:
             return await asyncio.gather(*(self._redis.execute_command(*c) for c in commands), return_exceptions=True)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for command in commands:
-                pipe.execute_command(*command)
-            return await self._guard(pipe.execute(raise_on_error=False))
+        return await self._guard(self._pipeline.execute(commands))
