@@ -59,6 +59,7 @@ def run(state: State, options: RunOptions) -> int:
         if webseed:
             webseed.update(seeder.files())
             webseed.start()
+        _report(seeder, state, options.status_interval)  # `seed status` answers from the start
         next_rescan = time.monotonic() + RESCAN_EVERY
         next_status = time.monotonic() + min(options.status_interval, 5)
         next_resume = time.monotonic() + SAVE_RESUME_EVERY

@@ -15,6 +15,13 @@ A file whose size or modification time differs from what ``seed add`` recorded i
 seeded at all (checked at start and at every rescan): its pieces would no longer match
 the torrent. Every torrent is in upload mode, so libtorrent never downloads into, and
 never writes to, the publisher's file.
+
+A viewer finds the seeder by the WebRTC offer that the tracker relays to it, but
+libtorrent 2.1.1 takes at most ``max_webtorrent_offers`` (10) relayed offers per torrent
+between two of its WebSocket announces and silently drops the rest until the next one,
+120 s later: the eleventh viewer in two minutes waited that long for a first peer. So
+once half of that quota is used, the seeder announces again, which renews it. It counts
+the offers in libtorrent's torrent log, the only place where they show.
 """
 
 from __future__ import annotations
@@ -30,7 +37,12 @@ from .errors import SeedError
 from .state import Record, State
 from .status import TorrentStatus
 
-_ALERTS = lt.alert_category.error | lt.alert_category.status | lt.alert_category.tracker | lt.alert_category.storage
+_ALERTS = (lt.alert_category.error | lt.alert_category.status | lt.alert_category.tracker
+           | lt.alert_category.storage | lt.alert_category.torrent_log)
+
+#: How libtorrent's torrent log shows an offer a WebSocket tracker relayed to us.
+_RELAYED_OFFER = ("WEBSOCKET_TRACKER_READ", '"offer":{')
+_WEBSOCKET = ("ws://", "wss://")
 
 RETRY_FIRST = 10.0
 RETRY_MAX = 300.0
@@ -88,6 +100,9 @@ class Seeder:
         self._retries: dict[tuple[str, str], tuple[float, float]] = {}
         #: Session-wide errors already logged: offline, DHT and LSD repeat theirs every few seconds.
         self._session_errors: set[str] = set()
+        #: Offers relayed to each torrent since its last WebSocket announce, and when to announce again.
+        self._offers: dict[str, int] = {}
+        self._offers_refresh_at = max(1, self.session.get_settings()["max_webtorrent_offers"] // 2)
 
     def listen_port(self, timeout: float = 10) -> int:
         """The TCP port libtorrent listens on, once it does."""
@@ -152,9 +167,7 @@ class Seeder:
             if now < due:
                 continue
             self._retries[(info_hash, url)] = (float("inf"), delay)  # until the outcome is known
-            for index, entry in enumerate(handle.trackers()):
-                if entry["url"] == url:
-                    handle.force_reannounce(0, index, lt.reannounce_flags_t.ignore_min_interval)
+            _reannounce(handle, url.__eq__)
 
     def statuses(self) -> list[TorrentStatus]:
         result = []
@@ -219,6 +232,14 @@ class Seeder:
         how = "from resume data" if resume is not None else "new"
         self.log(f"seeding {record.name} ({record.info_hash}, {how}) from {record.path}")
 
+    def _count_offer(self, info_hash: str, line: str) -> None:
+        """Announce to the WebSocket trackers again once half the offers libtorrent takes per announce came in."""
+        if not all(part in line for part in _RELAYED_OFFER) or info_hash not in self.handles:
+            return
+        self._offers[info_hash] = self._offers.get(info_hash, 0) + 1
+        if self._offers[info_hash] == self._offers_refresh_at:  # once: the announce resets the count
+            _reannounce(self.handles[info_hash], lambda url: url.startswith(_WEBSOCKET))
+
     def _refuse(self, record: Record, problem: str) -> None:
         """Keep a changed file out of the swarm, and say so once (not at every rescan)."""
         if self.refused.get(record.info_hash, (None, None))[1] != problem:
@@ -248,9 +269,14 @@ class Seeder:
                 self.log(f"libtorrent: {message}")
             return
         info_hash = str(alert.handle.info_hashes().v1)
+        if isinstance(alert, lt.torrent_log_alert):
+            self._count_offer(info_hash, alert.log_message())
+            return
         record = self.records.get(info_hash)
         name = record.name if record else info_hash
-        if isinstance(alert, lt.tracker_error_alert):
+        if isinstance(alert, lt.tracker_announce_alert) and alert.tracker_url().startswith(_WEBSOCKET):
+            self._offers.pop(info_hash, None)  # libtorrent renews the offer quota with each announce
+        elif isinstance(alert, lt.tracker_error_alert):
             problem = f"tracker {alert.tracker_url()}: {alert.error.message() or alert.message()}; retrying"
             if self._problems.get(info_hash) != problem:
                 self.log(f"{name}: {problem}")
@@ -279,3 +305,10 @@ class Seeder:
             self.log(f"{name}: {alert.message()}")
         elif isinstance(alert, lt.hash_failed_alert):
             self.log(f"{name}: piece {alert.piece_index} does not match the torrent: was the file changed?")
+
+
+def _reannounce(handle: lt.torrent_handle, which: Callable[[str], bool]) -> None:
+    """Announce now to the torrent's trackers whose URL ``which`` accepts, minimum interval or not."""
+    for index, entry in enumerate(handle.trackers()):
+        if which(entry["url"]):
+            handle.force_reannounce(0, index, lt.reannounce_flags_t.ignore_min_interval)

@@ -2,7 +2,8 @@
 
 Chromium (webtorrent 2.8.5 in the page) and a Node webtorrent peer download from the
 seeder through the project's tracker; a restarted seeder serves again from its resume
-data; the web seed alone serves a browser when no peer is reachable. Each transfer is
+data; a dozen viewers in a row, more than libtorrent takes offers from per announce, all
+find the seeder; the web seed alone serves a browser when no peer is reachable. Each transfer is
 checked byte for byte (SHA-256). Runs in the private network namespace of scripts/test.
 """
 
@@ -87,6 +88,20 @@ def test_restart_serves_from_resume_data_without_rehashing(
 
         # A second Chromium with its own profile: the first keeps the pieces it downloaded.
         assert browser_b.download(magnet, [tracker.ws_url]) == sha256(video)
+    finally:
+        assert seeder.stop() == 0
+
+
+def test_viewers_in_a_row_beyond_one_announces_offers_all_find_the_seeder(
+    video: Path, state: Path, magnet: str, tracker: Server, tmp_path: Path,
+) -> None:
+    # libtorrent takes 10 relayed offers per announce (max_webtorrent_offers) and drops the
+    # rest until it announces again, 120 s later, unless the seeder renews them.
+    seeder = SeedRun(state, log=tmp_path / "viewers.log")
+    try:
+        seeder.wait_for(f"announced to {tracker.ws_url}")
+        for viewer in range(12):
+            assert node_download(magnet, [tracker.ws_url], tmp_path / f"viewer-{viewer}", timeout=30) == sha256(video)
     finally:
         assert seeder.stop() == 0
 
