@@ -17,8 +17,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from .errors import SitegenError
 
 WEBTORRENT_VERSION = "2.8.5"
@@ -70,6 +68,8 @@ def load_bundle(fetch: bool = True) -> Bundle:
 
 
 def _download() -> bytes:
+    import httpx  # here, not at the top: most builds find the cache and skip its import time
+
     url = f"{registry()}/webtorrent/-/webtorrent-{WEBTORRENT_VERSION}.tgz"
     try:
         response = httpx.get(url, timeout=60, follow_redirects=True)
