@@ -16,11 +16,12 @@ from pathlib import Path
 import frontmatter
 import yaml
 
+from sitegen.content import RESERVED_SLUGS
+from sitegen.magnet import parse_magnet
+
 from .errors import SeedError
 from .state import atomic_write
 
-#: Slugs the site generator keeps for its own pages.
-RESERVED_SLUGS = frozenset({"index", "embed", "share", "publish", "assets", "webtorrent", "sw.js"})
 _PLACEHOLDER = "Describe this video here: what it shows, who made it, where it comes from.\n"
 
 
@@ -93,8 +94,6 @@ def _free_slug(content_dir: Path, base: str, info_hash: str) -> str:
 
 def _entry_hash(entry: Path) -> str | None:
     try:
-        magnet = str(frontmatter.load(entry).get("magnet", ""))
-    except (OSError, ValueError, yaml.YAMLError):
+        return parse_magnet(frontmatter.load(entry).get("magnet")).info_hash
+    except (OSError, ValueError, yaml.YAMLError):  # MagnetError is a ValueError
         return None
-    found = re.search(r"xt=urn:btih:([0-9a-fA-F]{40})", magnet)
-    return found.group(1).lower() if found else None

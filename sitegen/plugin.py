@@ -34,7 +34,7 @@ from mkdocs.structure.pages import Page
 from tqdm import tqdm
 
 from .bundle import load_bundle
-from .content import Entry, entry_sources, load_entries
+from .content import Entry, load_entries
 from .csp import inline_script_hashes, policy
 from .description import DescriptionRenderer
 from .errors import SitegenError
@@ -101,9 +101,8 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         except SitegenError as error:
             raise PluginError(str(error)) from None
 
-        used = {p.resolve() for p in entry_sources(docs_dir)}
-        for entry in self._entries:
-            used.update(p.resolve() for p in (entry.torrent, entry.poster) if p is not None)
+        # The entries' own files are published through their pages, not copied as they are.
+        used = {p.resolve() for e in self._entries for p in (e.source, e.torrent, e.poster) if p is not None}
         for file in list(files):
             if file.abs_src_path and Path(file.abs_src_path).resolve() in used:
                 files.remove(file)

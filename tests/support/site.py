@@ -10,10 +10,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import yaml
 from playwright.sync_api import Frame, Page
+
+from seed.magnet import magnet_uri
 
 from .libtorrent_peer import info_hash, make_torrent
 from .processes import ROOT
@@ -38,10 +39,7 @@ def make_video(path: Path, seconds: int = 6, size: str = "320x180", noisy: bool 
 
 def magnet_for(torrent: bytes, name: str, trackers: list[str], web_seeds: list[str] = ()) -> str:
     """The magnet ``seed add`` writes: xt, dn, then every tr= and ws=."""
-    parts = [f"xt=urn:btih:{info_hash(torrent).hex()}", f"dn={quote(name)}"]
-    parts += [f"tr={quote(url, safe='')}" for url in trackers]
-    parts += [f"ws={quote(url, safe='')}" for url in web_seeds]
-    return "magnet:?" + "&".join(parts)
+    return magnet_uri(info_hash(torrent).hex(), name, trackers, web_seeds)
 
 
 def write_entry(content: Path, slug: str, front: dict | None = None, body: str = "A test video.\n",
