@@ -70,10 +70,25 @@ export function serviceWorker () {
           worker.addEventListener('statechange', () => { if (worker.state === 'activated') resolve() })
         })
       }
+      await controlledBy(registration.active)
       return registration
     })()
   }
   return workerReady
+}
+
+/**
+ * Until the worker controls this page: its <video> requests must reach the worker. The
+ * worker claims open pages when it activates, but a page still loading at that moment
+ * (a second tab opened during the first visit) is missed, so it asks to be claimed.
+ */
+async function controlledBy (worker) {
+  const sw = navigator.serviceWorker
+  if (sw.controller) return
+  const claimed = new Promise(resolve => sw.addEventListener('controllerchange', resolve, { once: true }))
+  if (sw.controller) return
+  worker.postMessage('claim')
+  await claimed
 }
 
 let sharedClient = null

@@ -10,6 +10,10 @@ let cancellable = false
 
 self.addEventListener('install', () => self.skipWaiting())
 self.addEventListener('activate', event => event.waitUntil(self.clients.claim()))
+// A page that loaded while this worker was activating asks again (player.js, controlledBy).
+self.addEventListener('message', event => {
+  if (event.data === 'claim') event.waitUntil(self.clients.claim())
+})
 
 self.addEventListener('fetch', event => {
   const prefix = self.registration.scope + 'webtorrent/'
