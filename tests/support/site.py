@@ -97,11 +97,21 @@ def wait_playing(frame: Page | Frame, timeout_ms: int = 40_000) -> None:
     assert frame.evaluate("window.videoswarm.player.firstFrameAt") is not None
 
 
+#: What a failed wait reports about the page's player, <video> and service worker.
+PLAYER_STATE = """() => {
+  const p = window.videoswarm && window.videoswarm.player, t = p && p.torrent, v = document.querySelector('video')
+  return JSON.stringify({status: p && p.status, message: p && p.message, progress: t && t.progress,
+    peers: t && t.numPeers, readyState: v && v.readyState, error: v && v.error && v.error.message,
+    controlled: !!(navigator.serviceWorker && navigator.serviceWorker.controller)})
+}"""
+
+
 def wait_true(frame: Page | Frame, expression: str, timeout_ms: int = 30_000) -> None:
     """Poll ``expression`` until true. Unlike ``wait_for_function`` this needs no eval in
     the page, so it works on pages that a Content-Security-Policy protects."""
     deadline = time.monotonic() + timeout_ms / 1000
     while not frame.evaluate(expression):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"not true within {timeout_ms} ms: {expression}")
+            state = frame.evaluate(PLAYER_STATE)
+            raise TimeoutError(f"not true within {timeout_ms} ms: {expression}; {state}")
         time.sleep(0.1)
