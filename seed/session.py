@@ -212,10 +212,10 @@ class Seeder:
     def _add(self, record: Record) -> None:
         info = lt.torrent_info(record.torrent)
         resume = self.state.read_resume(record.info_hash)
-        params = None
+        params, how = None, "new"
         if resume is not None:
             try:
-                params = lt.read_resume_data(resume)
+                params, how = lt.read_resume_data(resume), "from resume data"
             except RuntimeError as error:
                 self.log(f"ignoring damaged resume data for {record.name} ({error}): checking the file instead")
         if params is None:
@@ -229,7 +229,6 @@ class Seeder:
         handle = self.session.add_torrent(params)
         self.handles[record.info_hash] = handle
         self.records[record.info_hash] = record
-        how = "from resume data" if resume is not None else "new"
         self.log(f"seeding {record.name} ({record.info_hash}, {how}) from {record.path}")
 
     def _count_offer(self, info_hash: str, line: str) -> None:
