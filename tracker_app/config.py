@@ -1,56 +1,76 @@
 """All tracker configuration in one place.
 
-Every setting comes from an environment variable (12-factor, so a PaaS can set it)
-and most can be overridden by a command-line flag of ``python -m tracker_app``.
-``docs/configuration.md`` documents the same table for operators.
+Each setting is declared once, as a field of :class:`Settings` made by :func:`setting`:
+its environment variable (12-factor, so a PaaS can set it), its default, its help
+text and whether it has a command-line flag. The CLI flags of ``tracker`` and the
+tracker table of ``docs/configuration.md`` are generated from these declarations.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 
 class ConfigError(ValueError):
     """A setting has a value the tracker cannot use."""
 
 
+def setting(default: Any, env: str, help: str, *, flag: bool = False, positive: bool = False) -> Any:
+    """Declare a setting: ``env`` names its variable, ``flag`` gives it a ``--flag`` too.
+
+    ``positive`` makes zero and negative values a :class:`ConfigError`.
+    """
+    return field(default=default, metadata={"env": env, "help": help, "flag": flag, "positive": positive})
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    #: TCP port to listen on (``PORT``, set by every PaaS).
-    port: int = 8000
-    #: Interface to bind (``HOST``); a PaaS needs ``0.0.0.0``.
-    host: str = "127.0.0.1"
-    #: Shared swarm state; empty means in-process state for a single replica (``REDIS_URL``).
-    redis_url: str = ""
-    #: Treat ``REDIS_URL`` as one node of a Redis Cluster (``REDIS_CLUSTER``).
-    redis_cluster: bool = False
-    #: Seconds between announces that clients are told to keep (``TRACKER_INTERVAL``).
-    interval: int = 120
-    #: A peer that has not announced for ``interval * peer_ttl_factor`` seconds leaves its swarms.
-    peer_ttl_factor: float = 2.5
-    #: File of hex info hashes; when set, other torrents are refused (``TRACKER_ALLOWLIST``).
-    allowlist: Path | None = None
-    #: Take the client address from ``X-Forwarded-For`` (``TRACKER_TRUST_PROXY``).
-    trust_proxy: bool = False
-    #: Most offers in one announce (``TRACKER_MAX_OFFERS``); webtorrent sends 5, libtorrent 10.
-    max_offers: int = 32
-    #: Most peers returned to an HTTP announce (``TRACKER_MAX_NUMWANT``).
-    max_numwant: int = 200
-    #: Most info hashes answered in one scrape (``TRACKER_MAX_SCRAPE``).
-    max_scrape: int = 256
-    #: Largest WebSocket frame in bytes (``TRACKER_MAX_FRAME``).
-    max_frame: int = 64 * 1024
-    #: Seconds between WebSocket pings that detect dead connections (``TRACKER_PING_INTERVAL``).
-    ping_interval: float = 30.0
-    #: Offers a socket may have received and not yet answered (``TRACKER_PENDING_OFFERS``).
-    pending_offers: int = 256
-    #: WebSocket connections one address may hold on one replica (``TRACKER_MAX_CONNECTIONS_PER_IP``).
-    max_connections_per_ip: int = 1024
-    #: Announces and scrapes one connection may send per interval (``TRACKER_MAX_ANNOUNCES``).
-    max_announces: int = 600
+    port: int = setting(8000, "PORT", "TCP port. Every PaaS sets it.", flag=True)
+    host: str = setting("127.0.0.1", "HOST", "Interface to bind. The Procfile uses `0.0.0.0`, as a PaaS needs.",
+                        flag=True)
+    redis_url: str = setting(
+        "", "REDIS_URL", "`redis://`, `rediss://` or `unix://` URL of the shared swarm state. "
+        "Empty: in-process state, one replica only.", flag=True)
+    redis_cluster: bool = setting(False, "REDIS_CLUSTER",
+                                  "Treat `REDIS_URL` as one node of a Redis Cluster (see scaling.md).")
+    interval: int = setting(120, "TRACKER_INTERVAL", "Seconds between announces that clients are told to keep.",
+                            flag=True, positive=True)
+    peer_ttl_factor: float = setting(
+        2.5, "TRACKER_PEER_TTL_FACTOR", "A peer that has not announced for this many intervals leaves its swarms.",
+        positive=True)
+    allowlist: Path | None = setting(
+        None, "TRACKER_ALLOWLIST", "File of hex info hashes, one per line (`#` comments allowed). When set, other "
+        "torrents get `failure reason: torrent not allowed on this tracker`. Reloaded within a second when the file "
+        "changes. `sitegen build` writes one for your site.", flag=True)
+    trust_proxy: bool = setting(
+        False, "TRACKER_TRUST_PROXY", "Take the client address from `X-Forwarded-For`. Turn on behind a PaaS router "
+        "or reverse proxy, never on a tracker that clients reach directly.")
+    max_offers: int = setting(
+        32, "TRACKER_MAX_OFFERS", "Most WebRTC offers in one announce (webtorrent sends 5, libtorrent 10); more get "
+        "a `failure reason`.", positive=True)
+    max_numwant: int = setting(200, "TRACKER_MAX_NUMWANT", "Most peers returned to one HTTP announce.", positive=True)
+    max_scrape: int = setting(
+        256, "TRACKER_MAX_SCRAPE", "Most info hashes in one scrape; a scrape without hashes lists at most this many "
+        "torrents.", positive=True)
+    max_frame: int = setting(
+        64 * 1024, "TRACKER_MAX_FRAME", "Largest WebSocket frame, in bytes; a larger one closes the socket with "
+        "code 1009.", positive=True)
+    ping_interval: float = setting(
+        30.0, "TRACKER_PING_INTERVAL", "Seconds between WebSocket pings; a socket that does not answer within the "
+        "same time is closed.", positive=True)
+    pending_offers: int = setting(
+        256, "TRACKER_PENDING_OFFERS", "Offers a socket may hold unanswered; the oldest are forgotten first.",
+        positive=True)
+    max_connections_per_ip: int = setting(
+        1024, "TRACKER_MAX_CONNECTIONS_PER_IP", "WebSocket connections one address may hold on one replica; more "
+        "are closed with code 1008. Viewers behind one NAT share an address, so keep it generous.", positive=True)
+    max_announces: int = setting(
+        600, "TRACKER_MAX_ANNOUNCES", "Announces and scrapes one connection may send per interval; more get a "
+        "`failure reason` until the next interval.", positive=True)
 
     @property
     def peer_ttl(self) -> float:
@@ -63,7 +83,7 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
-            name = _ENV_NAMES[f.name]
+            name = f.metadata["env"]
             if name in env and env[name] != "":
                 values[f.name] = _convert(name, env[name], f.type)
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -74,32 +94,12 @@ class Settings:
     def _validate(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"PORT must be between 1 and 65535, not {self.port}")
-        for name in ("interval", "max_offers", "max_numwant", "max_scrape", "max_frame", "pending_offers",
-                     "max_connections_per_ip", "max_announces"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{_ENV_NAMES[name]} must be a positive number, not {getattr(self, name)}")
+        for f in fields(self):
+            if f.metadata["positive"] and getattr(self, f.name) <= 0:
+                raise ConfigError(f"{f.metadata['env']} must be a positive number, not {getattr(self, f.name)}")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, not {self.redis_url!r}")
 
-
-_ENV_NAMES = {
-    "port": "PORT",
-    "host": "HOST",
-    "redis_url": "REDIS_URL",
-    "redis_cluster": "REDIS_CLUSTER",
-    "interval": "TRACKER_INTERVAL",
-    "peer_ttl_factor": "TRACKER_PEER_TTL_FACTOR",
-    "allowlist": "TRACKER_ALLOWLIST",
-    "trust_proxy": "TRACKER_TRUST_PROXY",
-    "max_offers": "TRACKER_MAX_OFFERS",
-    "max_numwant": "TRACKER_MAX_NUMWANT",
-    "max_scrape": "TRACKER_MAX_SCRAPE",
-    "max_frame": "TRACKER_MAX_FRAME",
-    "ping_interval": "TRACKER_PING_INTERVAL",
-    "pending_offers": "TRACKER_PENDING_OFFERS",
-    "max_connections_per_ip": "TRACKER_MAX_CONNECTIONS_PER_IP",
-    "max_announces": "TRACKER_MAX_ANNOUNCES",
-}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
