@@ -1,7 +1,7 @@
 """The mkdocs plugin: turns a folder of ``<slug>.md`` video entries into a video site.
 
 mkdocs' ``docs_dir`` is the content folder. In ``on_files`` the plugin takes each
-top-level ``*.md`` as a video entry (see :mod:`sitegen.content`), drops it and the
+top-level ``*.md`` as a video entry (see :mod:`videoswarm_content`), drops it and the
 poster and torrent it names from the build, and adds generated pages in their place:
 
 - ``index.html``: every video, with poster, start of the description and live peers;
@@ -33,11 +33,14 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from tqdm import tqdm
 
+from videoswarm_content.entry import Entry
+from videoswarm_content.errors import ContentError
+from videoswarm_content.reader import load_entries
+from videoswarm_content.schemes import WEBSOCKET_SCHEMES, has_scheme, spelled
+
 from .bundle import load_bundle
-from .content import Entry, load_entries
 from .csp import inline_script_hashes, policy
 from .description import DescriptionRenderer
-from .errors import SitegenError
 
 log = logging.getLogger("mkdocs.plugins.videoswarm")
 
@@ -82,8 +85,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         for url in self.config.trackers:
-            if not url.startswith(("ws://", "wss://")):
-                raise PluginError(f"videoswarm: trackers must be WebSocket URLs (ws:// or wss://), not {url!r}")
+            if not has_scheme(url, WEBSOCKET_SCHEMES):
+                raise PluginError(f"videoswarm: trackers must be WebSocket URLs ({spelled(WEBSOCKET_SCHEMES)}), "
+                                  f"not {url!r}")
         for server in self.config.ice_servers:
             if "urls" not in server:
                 raise PluginError(f"videoswarm: every ice_servers item needs 'urls', got {server!r}")
@@ -98,7 +102,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         try:
             self._entries = load_entries(docs_dir)
             bundle = load_bundle(fetch=self.config.fetch)
-        except SitegenError as error:
+        except ContentError as error:
             raise PluginError(str(error)) from None
 
         # The entries' own files are published through their pages, not copied as they are.
