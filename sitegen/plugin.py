@@ -47,7 +47,7 @@ log = logging.getLogger("mkdocs.plugins.videoswarm")
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
 ASSETS = PACKAGE / "assets"
-_OUR_ASSETS = ("player.js", "video-page.js", "embed-page.js", "share-page.js", "publish-page.js",
+_OUR_ASSETS = ("player.js", "format.js", "video-page.js", "embed-page.js", "share-page.js", "publish-page.js",
                "index-page.js", "videoswarm.css")
 _PAGES = {"index.md": "index", "share/index.md": "share", "publish/index.md": "publish", "embed/index.md": "embed"}
 _TITLES = {"share": "Share a video", "publish": "Publish", "embed": "Player"}
