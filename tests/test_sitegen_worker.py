@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, Playwright
+from playwright.sync_api import Page
 
-from tests.support.browser import chromium
 from tests.support.libtorrent_peer import info_hash
 from tests.support.site import add_video, build_site, wait_true, write_config
 from tests.support.static import StaticSite
@@ -32,12 +31,6 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     site = build_site(root / "content", root / "site", write_config(root / "mkdocs.yml", [TRACKER]))
     with StaticSite(site) as server:
         yield server.url
-
-
-@pytest.fixture
-def page(playwright: Playwright) -> Iterator[Page]:
-    with chromium(playwright) as context:
-        yield context.new_page()
 
 
 def test_player_says_a_torrent_has_no_playable_video(page: Page, site_url: str) -> None:
