@@ -19,9 +19,11 @@ from tracker_app.connections import Connections
 from tracker_app.endpoints import http, status
 from tracker_app.endpoints.websocket import TrackerSockets
 from tracker_app.metrics import Metrics
+from tracker_app.ratelimit import AddressRate
 from tracker_app.relay import MemoryRelay, RedisRelay, Relay
 from tracker_app.store import MemoryStore, RedisStore, StoreUnavailable, SwarmStore
 from tracker_app.store.redis import connect
+from tracker_app.supervisor import supervise
 from tracker_app.tracker import Tracker
 
 log = logging.getLogger("tracker_app")
@@ -36,10 +38,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store, relay = _backends(settings, replica=secrets.token_hex(4))
         tracker = Tracker(settings, store, relay, Connections(settings.max_connections_per_ip), allowlist, Metrics(),
-                          HttpClients(settings.peer_ttl))
+                          HttpClients(settings.peer_ttl),
+                          AddressRate(settings.max_http_announces_per_ip, settings.interval))
         await relay.start(tracker.deliver)
         app.state.tracker = tracker
-        housekeeping = asyncio.create_task(_housekeeping(tracker))
+        housekeeping = supervise("housekeeping", lambda: _housekeeping(tracker))
         log.info("replica %s ready (%s state)", relay.replica, "Redis" if settings.redis_url else "in-process")
         try:
             yield
@@ -66,7 +69,7 @@ def _backends(settings: Settings, replica: str) -> tuple[SwarmStore, Relay]:
     if not settings.redis_url:
         return MemoryStore(settings.peer_ttl), MemoryRelay(replica)
     store = RedisStore(connect(settings.redis_url, settings.redis_cluster), settings.peer_ttl)
-    return store, RedisRelay(replica, connect(settings.redis_url))
+    return store, RedisRelay(replica, settings.redis_url, settings.redis_cluster)
 
 
 async def _housekeeping(tracker: Tracker) -> None:
@@ -74,6 +77,7 @@ async def _housekeeping(tracker: Tracker) -> None:
     period = min(5.0, tracker.settings.interval / 2)
     while True:
         await asyncio.sleep(period)
+        tracker.connections.prune(tracker.store.peer_ttl)
         try:
             await tracker.store.share_clients(tracker.replica, tracker.clients())
             await tracker.store.sweep()

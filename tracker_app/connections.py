@@ -28,8 +28,8 @@ class Connection:
     def __init__(self, conn_id: int, ip: str, send: Send) -> None:
         self.conn_id = conn_id
         self.ip = ip
-        #: (info_hash, peer_id) pairs this socket announced and has not stopped.
-        self.joined: set[tuple[bytes, bytes]] = set()
+        #: (info_hash, peer_id) pairs this socket announced and has not stopped -> when it last announced them.
+        self.joined: dict[tuple[bytes, bytes], float] = {}
         self._send = send
         self._pending: dict[tuple[bytes, bytes], Route] | None = None
         self._window = 0.0
@@ -93,6 +93,13 @@ class Connections:
 
     def __len__(self) -> int:
         return len(self._by_id)
+
+    def prune(self, ttl: float) -> None:
+        """Forget memberships not announced within ``ttl``: the store has expired them too."""
+        cutoff = time.monotonic() - ttl
+        for conn in self._by_id.values():
+            for membership in [m for m, seen in conn.joined.items() if seen < cutoff]:
+                del conn.joined[membership]
 
     def clients(self) -> Counter[str]:
         """Peers on this replica by client, from the peer_id prefix (``-WW0208-``, ``-LT2110-``)."""
