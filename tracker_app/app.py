@@ -22,7 +22,7 @@ from tracker_app.metrics import Metrics
 from tracker_app.ratelimit import AddressRate
 from tracker_app.relay import MemoryRelay, RedisRelay, Relay
 from tracker_app.store import MemoryStore, RedisStore, StoreUnavailable, SwarmStore
-from tracker_app.store.redis import connect
+from tracker_app.store.redis import BEAT, connect
 from tracker_app.supervisor import supervise
 from tracker_app.tracker import Tracker
 
@@ -42,13 +42,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                           AddressRate(settings.max_http_announces_per_ip, settings.interval))
         await relay.start(tracker.deliver)
         app.state.tracker = tracker
-        housekeeping = supervise("housekeeping", lambda: _housekeeping(tracker))
+        tasks = [supervise("housekeeping", lambda: _housekeeping(tracker)),
+                 supervise("heartbeat", lambda: _heartbeat(tracker))]
         log.info("replica %s ready (%s state)", relay.replica, "Redis" if settings.redis_url else "in-process")
         try:
             yield
         finally:
-            housekeeping.cancel()
-            await asyncio.gather(housekeeping, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await relay.close()
             await store.close()
 
@@ -83,3 +85,13 @@ async def _housekeeping(tracker: Tracker) -> None:
             await tracker.store.sweep()
         except StoreUnavailable as exc:
             log.warning("housekeeping skipped: %s", exc)
+
+
+async def _heartbeat(tracker: Tracker) -> None:
+    """Tell other replicas this one is alive, and clear out the peers of those that died."""
+    while True:
+        try:
+            await tracker.store.heartbeat(tracker.replica)
+        except StoreUnavailable as exc:
+            log.debug("heartbeat skipped: %s", exc)
+        await asyncio.sleep(BEAT)

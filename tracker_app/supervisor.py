@@ -36,12 +36,15 @@ async def _forever(name: str, run: Callable[[], Awaitable[None]]) -> None:
         started = loop.time()
         try:
             await run()
-            log.warning("%s stopped; restarting in %.1f s", name, backoff)
+            reason = "stopped"
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - whatever killed it, the job must go on
-            log.warning("%s failed (%s: %s); restarting in %.1f s", name, type(exc).__name__, exc, backoff)
+            reason = f"failed ({type(exc).__name__}: {exc})"
         if loop.time() - started > MAX_BACKOFF:
             backoff = FIRST_BACKOFF
+        # The first failure of a streak is news; the retries of an outage would flood the log.
+        level = logging.WARNING if backoff == FIRST_BACKOFF else logging.DEBUG
+        log.log(level, "%s %s; restarting in %.1f s", name, reason, backoff)
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, MAX_BACKOFF)

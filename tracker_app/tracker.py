@@ -7,6 +7,7 @@ replica), and the connection sends. Endpoints only adapt transports to this.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import Counter
@@ -18,7 +19,7 @@ from tracker_app.clients import HttpClients
 from tracker_app.config import Settings
 from tracker_app.connections import Connection, Connections
 from tracker_app.metrics import Metrics
-from tracker_app.peers import Event, Kind, PeerEntry, PeerIdTaken, Route
+from tracker_app.peers import Claim, Event, Kind, PeerEntry, PeerIdTaken, Route
 from tracker_app.ratelimit import AddressRate
 from tracker_app.relay.base import Delivery, OfferOrigin, Relay, RelayUnavailable
 from tracker_app.store.base import StoreUnavailable, SwarmStore
@@ -95,7 +96,9 @@ class Tracker:
     async def _announce(self, conn: Connection, msg: websocket.Announce) -> None:
         self._check_allowed(msg.info_hash, websocket.ANNOUNCE)
         route = Route(self.replica, conn.conn_id)
-        peer = PeerEntry(Kind.WEBSOCKET, msg.peer_id, route.encode(), msg.seeder)
+        since = conn.claims.setdefault(msg.peer_id, int(time.time() * 1000))
+        claim = Claim(since, hashlib.sha1(msg.key.encode()).hexdigest()[:16] if msg.key else "")
+        peer = PeerEntry(Kind.WEBSOCKET, msg.peer_id, route.encode(), msg.seeder, claim.encode())
         membership = (msg.info_hash, msg.peer_id)
         if (msg.event is not Event.STOPPED and membership not in conn.joined
                 and len(conn.joined) >= self.settings.max_swarms_per_socket):
