@@ -69,10 +69,9 @@ def test_forged_entries_do_not_dodge_the_per_address_limit(behind_proxy: Server)
 def test_many_http_announces_from_one_address_stop_growing_the_swarms() -> None:
     server = start_tracker(TRACKER_MAX_HTTP_ANNOUNCES_PER_IP="100")
     try:
-        with httpx.Client() as client:
-            replies = [client.get(f"{server.http_url}/announce", params={
-                "info_hash": text(random_id()), "peer_id": text(random_id()), "port": 6881, "left": 0,
-            }).content for _ in range(300)]
+        replies = [announce(server.http_url, random_id(), random_id(), 6881, left=0) for _ in range(300)]
+        reasons = {reply.get(b"failure reason") for reply in replies}
+        assert reasons == {None, b"too many requests from this address: at most 100 per interval, slow down"}
         refused = sum(b"failure reason" in reply for reply in replies)
         torrents = httpx.get(f"{server.http_url}/stats.json").json()["torrents"]
         assert (refused, torrents) == (200, 100), "one address made 100 swarms, not 300"
