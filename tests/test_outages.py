@@ -39,16 +39,21 @@ async def recovery_after(outage: float, workdir: Path, port: int) -> float:
         assert statuses == {503}, f"/health answered {statuses} while Redis was down"
         redis = start_redis(workdir, port)
         back = time.monotonic()
+        while {health(r) for r in replicas} != {200}:
+            assert time.monotonic() - back < 20, f"/health still 503 20 s after a {outage} s outage"
+            await asyncio.sleep(0.05)
+        healthy = time.monotonic() - back
         while True:
             try:
-                await signal_across(replicas[0].ws_url, replicas[1].ws_url, timeout=1)
+                await signal_across(replicas[0].ws_url, replicas[1].ws_url, timeout=0.5)
                 break
             except (TimeoutError, AssertionError):
                 assert time.monotonic() - back < 20, f"signalling did not recover within 20 s of a {outage} s outage"
         recovered = time.monotonic() - back
         assert all(health(r) == 200 for r in replicas)
         assert all(r.proc.poll() is None for r in replicas), "replicas stayed up"
-        print(f"outage {outage:.0f} s: offers cross replicas again {recovered:.2f} s after Redis came back")
+        print(f"outage {outage:.0f} s: /health 200 again {healthy:.2f} s and offers cross replicas again "
+              f"{recovered:.2f} s after Redis came back")
         return recovered
     finally:
         for replica in replicas:
