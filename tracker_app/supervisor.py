@@ -17,7 +17,7 @@ log = logging.getLogger("tracker_app.supervisor")
 #: First wait before a restart; doubled on each failure in a row.
 FIRST_BACKOFF = 0.1
 #: Longest wait: what a task may lag behind its dependency (Redis) coming back.
-MAX_BACKOFF = 1.0
+MAX_BACKOFF = 0.5
 
 
 def supervise(name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:

@@ -34,6 +34,8 @@ from typing import Any, TypeVar, cast
 import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
 
 from tracker_app.peers import AnnounceResult, Event, Kind, PeerEntry, PeerIdTaken, Route, ScrapeCounts, Totals
@@ -94,13 +96,16 @@ def connect(url: str, cluster: bool = False) -> aioredis.Redis | RedisCluster:
     """A client with short timeouts, so an outage fails requests instead of hanging them.
 
     Requests beyond ``_POOL_SIZE`` in flight wait for a free connection (up to
-    the timeout) rather than fail, as redis-py's default pool would past 100.
+    the timeout) rather than fail, as redis-py's default pool would past 100. A
+    command that meets a connection Redis closed (it restarted) is retried once on
+    a new one, so the first requests after an outage do not fail on stale sockets.
     """
     options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 3}
     if cluster:
         return RedisCluster.from_url(url, **options)
     pool = aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=_POOL_SIZE, timeout=5, health_check_interval=30, **options)
+        url, max_connections=_POOL_SIZE, timeout=5, health_check_interval=30, retry=Retry(NoBackoff(), 1),
+        retry_on_error=[ConnectionError], **options)
     return aioredis.Redis(connection_pool=pool)
 
 
