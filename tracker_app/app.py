@@ -19,6 +19,8 @@ from tracker_app.connections import Connections
 from tracker_app.endpoints import http, status
 from tracker_app.endpoints.websocket import TrackerSockets
 from tracker_app.metrics import Metrics
+from tracker_app.peers import Kind, PeerEntry
+from tracker_app.peers import Route as PeerRoute  # Starlette's Route is the HTTP one
 from tracker_app.ratelimit import AddressRate
 from tracker_app.relay import MemoryRelay, RedisRelay, Relay
 from tracker_app.store import MemoryStore, RedisStore, StoreUnavailable, SwarmStore
@@ -75,12 +77,15 @@ def _backends(settings: Settings, replica: str) -> tuple[SwarmStore, Relay]:
 
 
 async def _housekeeping(tracker: Tracker) -> None:
-    """Share this replica's client counts and let the store drop swarms nobody announces to."""
+    """Forget expired memberships, share this replica's client counts, sweep expired peers out of the totals."""
     period = min(5.0, tracker.settings.interval / 2)
     while True:
         await asyncio.sleep(period)
-        tracker.connections.prune(tracker.store.peer_ttl)
+        pruned = tracker.connections.prune(tracker.store.peer_ttl)
+        expired = [(info_hash, PeerEntry(Kind.WEBSOCKET, peer_id, PeerRoute(tracker.replica, conn.conn_id).encode(),
+                                         False)) for conn, info_hash, peer_id in pruned]
         try:
+            await tracker.store.leave(expired)  # gone from the swarms already; this clears the replica's list
             await tracker.store.share_clients(tracker.replica, tracker.clients())
             await tracker.store.sweep()
         except StoreUnavailable as exc:

@@ -96,15 +96,18 @@ class Connections:
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def prune(self, ttl: float) -> None:
-        """Forget memberships not announced within ``ttl``: the store has expired them too."""
+    def prune(self, ttl: float) -> list[tuple[Connection, bytes, bytes]]:
+        """Forget memberships not announced within ``ttl`` (the store expires them too); returns them."""
         cutoff = time.monotonic() - ttl
+        pruned = []
         for conn in self._by_id.values():
             for membership in [m for m, seen in conn.joined.items() if seen < cutoff]:
                 del conn.joined[membership]
+                pruned.append((conn, *membership))
             if len(conn.claims) > len(conn.joined):
                 held = {peer_id for _, peer_id in conn.joined}
                 conn.claims = {peer_id: since for peer_id, since in conn.claims.items() if peer_id in held}
+        return pruned
 
     def clients(self) -> Counter[str]:
         """Peers on this replica by client, from the peer_id prefix (``-WW0208-``, ``-LT2110-``)."""

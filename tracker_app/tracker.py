@@ -104,7 +104,9 @@ class Tracker:
                 and len(conn.joined) >= self.settings.max_swarms_per_socket):
             raise WireError(TOO_MANY_SWARMS.format(self.settings.max_swarms_per_socket), websocket.ANNOUNCE,
                             msg.info_hash)
-        result = await self.store.announce(msg.info_hash, peer, msg.event, len(msg.offers))
+        # To the store, a socket's first announce in a swarm is its start, whatever the client says.
+        event = Event.STARTED if msg.event is Event.UPDATE and membership not in conn.joined else msg.event
+        result = await self.store.announce(msg.info_hash, peer, event, len(msg.offers))
         self.metrics.announces.labels("websocket").inc()
         if msg.event is Event.STOPPED:
             conn.joined.pop(membership, None)

@@ -17,9 +17,9 @@ Deployment-wide figures cost the same whatever the number of torrents:
   expired: peers leave the totals within a sweep period of expiring, even in a
   swarm nobody announces to any more.
 - ``vs:alive`` scores each replica by its last heartbeat, and ``vs:members:{<replica>}``
-  scores the memberships of each replica's sockets by their last announce, so the
-  peers of a replica that died are cleared out within seconds, and their peer_ids
-  can be taken over at once.
+  lists the memberships of each replica's sockets (written when a socket joins or
+  leaves a swarm, not on every announce), so the peers of a replica that died are
+  cleared out within seconds, and their peer_ids can be taken over at once.
 """
 
 from __future__ import annotations
@@ -136,10 +136,9 @@ class RedisStore(SwarmStore):
             b"1" if peer.seeder else b"0", numwant, b"1" if owned else b"0", peer.claim, b"",
         ]
         extra = self._index_refresh(info_hash)
-        if owned:
-            member = info_hash + peer.key + peer.value
-            extra.append(("ZREM", *_member_key(peer.value), member) if event is Event.STOPPED
-                         else ("ZADD", *_member_key(peer.value), int(time.time() * 1000), member))
+        if owned and event in (Event.STARTED, Event.STOPPED):  # a socket's first announce in a swarm, or its last
+            extra.append(("SADD" if event is Event.STARTED else "SREM", *_member_key(peer.value),
+                          info_hash + peer.key + peer.value))
         [reply] = await self._run([(info_hash, args)], extra)
         if reply[0] == -1 and self._dead(reply[1]):
             args[-1] = reply[1]  # its replica died: take the peer_id over
@@ -151,7 +150,7 @@ class RedisStore(SwarmStore):
 
     async def leave(self, memberships: Sequence[tuple[bytes, PeerEntry]]) -> None:
         if memberships:
-            forget = [("ZREM", *_member_key(peer.value), info_hash + peer.key + peer.value)
+            forget = [("SREM", *_member_key(peer.value), info_hash + peer.key + peer.value)
                       for info_hash, peer in memberships]
             await self._run([
                 (info_hash, [_EVENT_CODES[Event.STOPPED], peer.kind.value, peer.key, peer.value, b"0", 0, b"1",
@@ -205,8 +204,6 @@ class RedisStore(SwarmStore):
         if self._beating_since is None or clock - self._last_beat > DEAD_AFTER:
             self._beating_since = clock
         self._last_beat = clock
-        # Memberships this replica's sockets stopped announcing have expired from their swarms.
-        await self._guard(self._redis.zremrangebyscore(_members(replica), "-inf", int(now) - self._ttl_ms))
         if self._judges():
             for name, beat in pairs:
                 if float(beat) < cutoff:
@@ -226,11 +223,9 @@ class RedisStore(SwarmStore):
         return self._judges() and Route.decode(holder).replica not in self._alive
 
     async def _clear_out(self, replica: str) -> None:
-        """Remove a dead replica's peers from their swarms, a batch at a time; ZPOPMIN shares the work out."""
+        """Remove a dead replica's peers from their swarms, a batch at a time; SPOP shares the work out."""
         for _ in range(_SWEEP_BATCHES):
-            popped = cast(list[tuple[bytes, float]],
-                          await self._guard(self._redis.zpopmin(_members(replica), _SWEEP_BATCH)))
-            batch = [member for member, _ in popped]
+            batch = cast(list[bytes], await self._guard(self._redis.spop(_members(replica), _SWEEP_BATCH)))
             if batch:
                 await self.leave([(m[:20], PeerEntry(Kind.WEBSOCKET, m[20:40], m[40:], False)) for m in batch])
             if len(batch) < _SWEEP_BATCH:

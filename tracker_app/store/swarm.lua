@@ -25,10 +25,13 @@ local function totals()
   return {tonumber(c[1]) or 0, tonumber(c[2]) or 0, tonumber(c[3]) or 0}
 end
 
-local before = totals()
+-- How this call changed the swarm's seeders and leechers, for the deployment's running totals.
+local changed = {0, 0}
 
 local function count(flag, delta)
-  redis.call('HINCRBY', counts, flag == '1' and 'c' or 'i', delta)
+  local i = flag == '1' and 1 or 2
+  changed[i] = changed[i] + delta
+  redis.call('HINCRBY', counts, i == 1 and 'c' or 'i', delta)
 end
 
 -- A stored WebSocket value: route and claim.
@@ -68,10 +71,14 @@ end
 
 local function reply(extra)
   local after = totals()
-  local was, is = before[1] + before[2] > 0, after[1] + after[2] > 0
-  local oldest = redis.call('ZRANGE', seen, 0, 0, 'WITHSCORES')
-  local result = {after[1], after[2], after[3], after[1] - before[1], after[2] - before[2],
-                  (is and not was) and 1 or ((was and not is) and -1 or 0), tonumber(oldest[2]) or -1}
+  local is = after[1] + after[2] > 0
+  local was = after[1] + after[2] - changed[1] - changed[2] > 0
+  local oldest = -1
+  if is and (event == 'e' or not was) then  -- the sweep index needs it only then
+    oldest = tonumber(redis.call('ZRANGE', seen, 0, 0, 'WITHSCORES')[2]) or -1
+  end
+  local result = {after[1], after[2], after[3], changed[1], changed[2],
+                  (is and not was) and 1 or ((was and not is) and -1 or 0), oldest}
   for _, item in ipairs(extra) do result[#result + 1] = item end
   return result
 end
