@@ -47,8 +47,9 @@ class Settings:
         "torrents get `failure reason: torrent not allowed on this tracker`. Reloaded within a second when the file "
         "changes. `sitegen build` writes one for your site.", flag=True)
     trust_proxy: bool = setting(
-        False, "TRACKER_TRUST_PROXY", "Take the client address from `X-Forwarded-For`. Turn on behind a PaaS router "
-        "or reverse proxy, never on a tracker that clients reach directly.")
+        False, "TRACKER_TRUST_PROXY", "Take the client address from `X-Forwarded-For`: the right-most entry, the "
+        "one the trusted proxy appended (see `TRACKER_PROXY_HOPS` and [deploy.md](deploy.md#behind-a-proxy)). Turn "
+        "on behind a PaaS router or reverse proxy, never on a tracker that clients reach directly.")
     max_offers: int = setting(
         32, "TRACKER_MAX_OFFERS", "Most WebRTC offers in one announce (webtorrent sends 5, libtorrent 10); more get "
         "a `failure reason`.", positive=True)
@@ -71,6 +72,17 @@ class Settings:
     max_announces: int = setting(
         600, "TRACKER_MAX_ANNOUNCES", "Announces and scrapes one connection may send per interval; more get a "
         "`failure reason` until the next interval.", positive=True)
+    proxy_hops: int = setting(
+        1, "TRACKER_PROXY_HOPS", "With `TRACKER_TRUST_PROXY`: how many trusted proxies append to `X-Forwarded-For` "
+        "(a CDN in front of the PaaS router makes 2). The client is that many entries from the right.",
+        positive=True)
+    max_swarms_per_socket: int = setting(
+        1024, "TRACKER_MAX_SWARMS_PER_SOCKET", "Swarms one WebSocket connection may be in at once; announcing into "
+        "more gets a `failure reason`. A browser watching a video is in one.", positive=True)
+    max_http_announces_per_ip: int = setting(
+        2000, "TRACKER_MAX_HTTP_ANNOUNCES_PER_IP", "HTTP announces and scrapes one address may make per interval, "
+        "on one replica; more get a `failure reason` until the next interval. A seeder announces each of its "
+        "torrents once per interval.", positive=True)
 
     @property
     def peer_ttl(self) -> float:

@@ -23,13 +23,15 @@ Send = Callable[[str], Awaitable[None]]
 
 
 class Connection:
-    __slots__ = ("conn_id", "ip", "joined", "_send", "_pending", "_window", "_spent")
+    __slots__ = ("conn_id", "ip", "joined", "claims", "_send", "_pending", "_window", "_spent")
 
     def __init__(self, conn_id: int, ip: str, send: Send) -> None:
         self.conn_id = conn_id
         self.ip = ip
-        #: (info_hash, peer_id) pairs this socket announced and has not stopped.
-        self.joined: set[tuple[bytes, bytes]] = set()
+        #: (info_hash, peer_id) pairs this socket announced and has not stopped -> when it last announced them.
+        self.joined: dict[tuple[bytes, bytes], float] = {}
+        #: peer_id -> when this socket first announced it (Unix ms): its claim on the peer_id.
+        self.claims: dict[bytes, int] = {}
         self._send = send
         self._pending: dict[tuple[bytes, bytes], Route] | None = None
         self._window = 0.0
@@ -93,6 +95,19 @@ class Connections:
 
     def __len__(self) -> int:
         return len(self._by_id)
+
+    def prune(self, ttl: float) -> list[tuple[Connection, bytes, bytes]]:
+        """Forget memberships not announced within ``ttl`` (the store expires them too); returns them."""
+        cutoff = time.monotonic() - ttl
+        pruned = []
+        for conn in self._by_id.values():
+            for membership in [m for m, seen in conn.joined.items() if seen < cutoff]:
+                del conn.joined[membership]
+                pruned.append((conn, *membership))
+            if len(conn.claims) > len(conn.joined):
+                held = {peer_id for _, peer_id in conn.joined}
+                conn.claims = {peer_id: since for peer_id, since in conn.claims.items() if peer_id in held}
+        return pruned
 
     def clients(self) -> Counter[str]:
         """Peers on this replica by client, from the peer_id prefix (``-WW0208-``, ``-LT2110-``)."""

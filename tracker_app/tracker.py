@@ -7,7 +7,9 @@ replica), and the connection sends. Endpoints only adapt transports to this.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -17,8 +19,9 @@ from tracker_app.clients import HttpClients
 from tracker_app.config import Settings
 from tracker_app.connections import Connection, Connections
 from tracker_app.metrics import Metrics
-from tracker_app.peers import Event, Kind, PeerEntry, PeerIdTaken, Route
-from tracker_app.relay.base import Delivery, OfferOrigin, Relay
+from tracker_app.peers import Claim, Event, Kind, PeerEntry, PeerIdTaken, Route
+from tracker_app.ratelimit import AddressRate
+from tracker_app.relay.base import Delivery, OfferOrigin, Relay, RelayUnavailable
 from tracker_app.store.base import StoreUnavailable, SwarmStore
 from tracker_app.wire import WireError, http, websocket
 
@@ -30,6 +33,7 @@ TAKEN = "peer_id already in use by another connection in this swarm"
 NO_OFFER = "no peer with that to_peer_id and offer_id is waiting for an answer"
 INTERNAL = "internal tracker error"
 RATE_LIMITED = "too many announces on this connection: at most {} per interval, slow down"
+TOO_MANY_SWARMS = "too many torrents on this connection: at most {} at once"
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Tracker:
     allowlist: Allowlist
     metrics: Metrics
     http_clients: HttpClients
+    http_rate: AddressRate
 
     @property
     def replica(self) -> str:
@@ -91,13 +96,22 @@ class Tracker:
     async def _announce(self, conn: Connection, msg: websocket.Announce) -> None:
         self._check_allowed(msg.info_hash, websocket.ANNOUNCE)
         route = Route(self.replica, conn.conn_id)
-        peer = PeerEntry(Kind.WEBSOCKET, msg.peer_id, route.encode(), msg.seeder)
-        result = await self.store.announce(msg.info_hash, peer, msg.event, len(msg.offers))
+        since = conn.claims.setdefault(msg.peer_id, int(time.time() * 1000))
+        claim = Claim(since, hashlib.sha1(msg.key.encode()).hexdigest()[:16] if msg.key else "")
+        peer = PeerEntry(Kind.WEBSOCKET, msg.peer_id, route.encode(), msg.seeder, claim.encode())
+        membership = (msg.info_hash, msg.peer_id)
+        if (msg.event is not Event.STOPPED and membership not in conn.joined
+                and len(conn.joined) >= self.settings.max_swarms_per_socket):
+            raise WireError(TOO_MANY_SWARMS.format(self.settings.max_swarms_per_socket), websocket.ANNOUNCE,
+                            msg.info_hash)
+        # To the store, a socket's first announce in a swarm is its start, whatever the client says.
+        event = Event.STARTED if msg.event is Event.UPDATE and membership not in conn.joined else msg.event
+        result = await self.store.announce(msg.info_hash, peer, event, len(msg.offers))
         self.metrics.announces.labels("websocket").inc()
         if msg.event is Event.STOPPED:
-            conn.joined.discard((msg.info_hash, msg.peer_id))
+            conn.joined.pop(membership, None)
         else:
-            conn.joined.add((msg.info_hash, msg.peer_id))
+            conn.joined[membership] = time.monotonic()
         await conn.send(websocket.announce_reply(
             msg.info_hash, result.complete, result.incomplete, self.settings.interval))
         deliveries = [
@@ -167,7 +181,7 @@ class Tracker:
         if isinstance(exc, PeerIdTaken):
             self.metrics.failures.labels("peer_id_taken").inc()
             return TAKEN
-        if isinstance(exc, StoreUnavailable):
+        if isinstance(exc, StoreUnavailable | RelayUnavailable):
             self.metrics.failures.labels("storage").inc()
             log.warning("%s", exc)
             return UNAVAILABLE

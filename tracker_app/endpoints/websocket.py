@@ -37,7 +37,7 @@ class TrackerSockets:
 async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
     websocket = WebSocket(scope, receive, send)
     tracker: Tracker = websocket.app.state.tracker
-    ip = client_ip(websocket, tracker.settings.trust_proxy)
+    ip = client_ip(websocket, tracker.settings.trust_proxy, tracker.settings.proxy_hops)
     await websocket.accept()
     if tracker.connections.full(ip):
         tracker.metrics.failures.labels("too_many_connections").inc()

@@ -29,6 +29,10 @@ class Delivery:
 Deliver = Callable[[Delivery], Awaitable[None]]
 
 
+class RelayUnavailable(Exception):
+    """Messages cannot reach other replicas right now; the replica stays up."""
+
+
 async def _not_started(delivery: Delivery) -> None:
     raise RuntimeError("relay used before start()")
 
@@ -47,6 +51,9 @@ class Relay(abc.ABC):
     @abc.abstractmethod
     async def send(self, deliveries: Sequence[Delivery]) -> None:
         """Deliver each message; messages for sockets that are gone are dropped."""
+
+    def check(self) -> None:
+        """Raise :class:`RelayUnavailable` while messages from other replicas cannot arrive."""
 
     async def close(self) -> None:
         """Stop receiving."""
