@@ -2,7 +2,9 @@
 
 Front matter (YAML): ``title`` and ``magnet`` are required; ``torrent`` and ``poster``
 are paths relative to the Markdown file; ``date`` (YYYY-MM-DD), ``duration`` (seconds)
-and ``tags`` (a list) are optional. The body is the description, in Markdown.
+and ``tags`` (a list) are optional; ``captions`` lists WebVTT files as
+``[{src: talk.en.vtt, lang: en, label: English}]`` (``label`` defaults to ``lang``).
+The body is the description, in Markdown.
 
 Every problem becomes a :class:`SitegenError` naming the file and, where known, the line.
 """
@@ -27,11 +29,22 @@ from .magnet import Magnet, MagnetError, parse_magnet
 #: Slugs become folder names and URLs.
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 #: Folders the site itself uses.
-RESERVED_SLUGS = frozenset({"index", "embed", "share", "publish", "assets", "webtorrent", "sw.js"})
-KNOWN_KEYS = frozenset({"title", "magnet", "torrent", "poster", "date", "duration", "tags"})
+RESERVED_SLUGS = frozenset({"index", "embed", "share", "publish", "assets", "webtorrent", "sw.js", "tags"})
+KNOWN_KEYS = frozenset({"title", "magnet", "torrent", "poster", "date", "duration", "tags", "captions"})
 #: libyaml's parser when PyYAML has it: YAML parsing was most of the plugin's build time.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _POSTER_TYPES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif", ".svg"})
+#: A BCP 47 language tag as <track srclang> takes it: en, fr, pt-BR, zh-Hant.
+_LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
+
+
+@dataclass(frozen=True)
+class Caption:
+    """A WebVTT file shown as a ``<track>`` of the video."""
+
+    src: Path
+    lang: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,7 @@ class Entry:
     date: datetime.date | None = None
     duration: int | None = None
     tags: tuple[str, ...] = ()
+    captions: tuple[Caption, ...] = ()
 
 
 def entry_sources(content_dir: Path) -> list[Path]:
@@ -101,6 +115,7 @@ def load_entry(path: Path) -> Entry:
         date=field.date("date"),
         duration=field.duration("duration"),
         tags=field.tags("tags"),
+        captions=field.captions("captions"),
     )
 
 
@@ -160,8 +175,8 @@ class _Fields:
             raise self.error(key, f"{key!r} must be text")
         return str(value).strip()
 
-    def file(self, key: str, suffixes: Iterable[str]) -> Path | None:
-        value = self.meta.get(key)
+    def file(self, key: str, suffixes: Iterable[str], value: object = None) -> Path | None:
+        value = self.meta.get(key) if value is None else value
         if value is None:
             return None
         if not isinstance(value, str) or not value.strip():
@@ -200,6 +215,26 @@ class _Fields:
         if not isinstance(value, list) or not all(isinstance(t, str | int) for t in value):
             raise self.error(key, f"{key!r} must be a list of words, like [music, live]")
         return tuple(str(t) for t in value)
+
+
+    def captions(self, key: str) -> tuple[Caption, ...]:
+        value = self.meta.get(key)
+        if value is None:
+            return ()
+        shape = f"{key!r} must be a list like [{{src: talk.en.vtt, lang: en, label: English}}]"
+        if not isinstance(value, list) or not all(isinstance(item, dict) and "src" in item for item in value):
+            raise self.error(key, shape)
+        captions = []
+        for item in value:
+            lang, label = item.get("lang"), item.get("label", item.get("lang"))
+            if not isinstance(lang, str) or not _LANG.match(lang):
+                raise self.error(key, f"each caption needs a language like en or pt-BR in lang:, not {lang!r}")
+            if not isinstance(label, str | int) or not str(label).strip():
+                raise self.error(key, f"a caption's label must be text, not {label!r}")
+            src = self.file(key, (".vtt",), item["src"])
+            assert src is not None
+            captions.append(Caption(src, lang, str(label).strip()))
+        return tuple(captions)
 
 
 def _check_torrent(path: Path, magnet: Magnet, field: _Fields) -> None:

@@ -1,13 +1,28 @@
-// Videoswarm player: webtorrent in the page, streamed to <video> through our service worker.
+// Videoswarm player: HTTP first, peers after, and plain HTTP wherever peers cannot play.
 //
-// The order matters (see the field notes): register the worker, wait until its active
-// worker is `activated`, only then `client.createServer`, then `file.streamTo(video)`.
-import WebTorrent from './webtorrent.min.js'
+// - With a web seed (the magnet's ws=, or the site's mirrors), the <video> plays it
+//   directly: the first frame comes as fast as from any web server. Meanwhile webtorrent
+//   joins the swarm; once a peer is connected, a hidden <video> streams the torrent from
+//   our service worker, seeks a little ahead and takes over on the same frame, so peers
+//   carry the rest of a long view (p2p-media-loader's order, for a single file).
+// - Without a web seed, the torrent streams through the service worker from the start.
+//   The worker's registration, the .torrent's download and the tracker announce run side
+//   by side; webtorrent's 700 kB bundle is imported at the same time, not before them.
+// - Without WebRTC or service workers (privacy settings, some in-app browsers), a web seed
+//   plays as plain HTTP; without a web seed, the page says why it cannot play.
+//
+// Stream order (see the field notes): the worker must be `activated` and control the page
+// before `client.createServer`, then `file.streamURL` is the <video>'s source.
 
 /** The site's root URL (this file lives in <root>/assets/). */
 export const siteRoot = new URL('../', import.meta.url)
 
 const NO_PEERS_AFTER_MS = 8000
+/** How far ahead of the playing <video> the peer stream is prepared before it takes over. */
+const HANDOVER_LEAD_S = 1.5
+/** After the takeover, a stall this long adds the web seed to webtorrent as one more source. */
+const STALL_MS = 2500
+const WebTorrentModule = import('./webtorrent.min.js')
 const VIDEO_FILE = /\.(mp4|m4v|webm|mkv|mov|ogv)$/i
 
 const URL_PARAMS = { tr: /^(wss?|https?):\/\//i, ws: /^https?:\/\//i, xs: /^https?:\/\//i, as: /^https?:\/\//i }
@@ -30,10 +45,10 @@ export function magnetProblem (text) {
   return null
 }
 
-/** The <iframe> snippet that embeds `magnet` from this site (built by the DOM, so it is escaped). */
-export function embedSnippet (magnet, { width = 640, height = 360 } = {}) {
+/** The <iframe> snippet that embeds `magnet` (or the player page `src`) from this site (built by the DOM, so it is escaped). */
+export function embedSnippet (magnet, { width = 640, height = 360, src = null } = {}) {
   const frame = document.createElement('iframe')
-  frame.src = embedUrl(magnet)
+  frame.src = src || embedUrl(magnet)
   frame.width = String(width)
   frame.height = String(height)
   frame.setAttribute('allow', 'autoplay; fullscreen')
@@ -93,16 +108,20 @@ async function controlledBy (worker) {
 
 let sharedClient = null
 
-/** One webtorrent client per page; it keeps seeding what it has while the page is open. */
-export function client (iceServers = []) {
+/**
+ * One webtorrent client per page; it keeps seeding what it has while the page is open.
+ * `webSeeds: false` keeps it off the web seeds: the <video> already reads them directly.
+ */
+export async function client (iceServers = [], { webSeeds = true } = {}) {
+  const { default: WebTorrent } = await WebTorrentModule
   if (!sharedClient) {
-    sharedClient = new WebTorrent({ tracker: { rtcConfig: { iceServers } } })
+    sharedClient = new WebTorrent({ tracker: { rtcConfig: { iceServers } }, webSeeds })
     window.videoswarm = Object.assign(window.videoswarm || {}, { client: sharedClient })
   }
   return sharedClient
 }
 
-/** What keeps a browser from playing, or null. */
+/** What keeps a browser from fetching from peers, or null. */
 export function browserProblem () {
   if (typeof RTCPeerConnection === 'undefined') {
     return 'This browser has no WebRTC, so it cannot fetch videos from other viewers. Try a current Firefox, Chrome or Safari.'
@@ -113,19 +132,36 @@ export function browserProblem () {
   return null
 }
 
+/** The HTTP URLs a <video> can play the file from: ws= names the file, or a folder holding it. */
+export function webSeedUrls (magnet, extra = []) {
+  const params = new URLSearchParams(String(magnet).trim().slice(8))
+  const name = params.get('dn')
+  const urls = [...extra, ...params.getAll('ws')].filter(url => /^https?:\/\//i.test(url))
+  return [...new Set(urls.map(url => url.endsWith('/') && name ? url + encodeURIComponent(name) : url))]
+    .filter(url => !url.endsWith('/'))
+}
+
+const MODES = {
+  http: 'Web seed (HTTP)',
+  'http-only': 'Web seed (HTTP) only',
+  p2p: 'Peer-to-peer'
+}
+
 /**
  * Play a torrent in `container` (an element with a <video>, a .vs-message and a .vs-stats).
  * opts: magnet (string), torrentUrl (optional .torrent next to the page), announce (tracker
- * URLs to add), webSeeds (ws= URLs), iceServers, poster.
- * Returns a state object, also exposed as window.videoswarm.player.
+ * URLs to add), webSeeds (HTTP URLs of the file besides the magnet's ws=), iceServers, poster.
+ * Returns a state object, also exposed as window.videoswarm.player:
+ * status, message, mode ('http', 'http-only', 'p2p'), firstFrameAt and metadataAt (ms since
+ * navigation), torrent, and bytes ({ peers, http }) for the offload figure.
  */
 export function play (container, opts) {
-  const video = container.querySelector('video')
-  const message = container.querySelector('.vs-message')
-  const stats = container.querySelector('.vs-stats')
-  const state = { status: 'starting', message: '', firstFrameAt: null, metadataAt: null, torrent: null }
+  const state = {
+    status: 'starting', message: '', mode: null, firstFrameAt: null, metadataAt: null, torrent: null,
+    bytes: { peers: 0, http: 0 }, offload: null
+  }
   window.videoswarm = Object.assign(window.videoswarm || {}, { player: state })
-
+  const message = container.querySelector('.vs-message')
   const say = (status, text) => {
     state.status = status
     state.message = text
@@ -133,70 +169,240 @@ export function play (container, opts) {
     message.textContent = text
     message.hidden = !text
   }
-
-  const problem = browserProblem() || magnetProblem(opts.magnet)
-  if (problem) {
-    say('error', problem)
+  const magnetError = magnetProblem(opts.magnet)
+  if (magnetError) {
+    say('error', magnetError)
     return state
   }
-  if (opts.poster) video.poster = opts.poster
-  video.muted = true
-  video.playsInline = true
-  video.autoplay = true
-  if (video.requestVideoFrameCallback) {
-    video.requestVideoFrameCallback(() => { state.firstFrameAt = performance.now() })
+  const player = new Player(container, opts, state, say)
+  const webSeeds = webSeedUrls(opts.magnet, opts.webSeeds)
+  const peerProblem = browserProblem()
+  if (webSeeds.length) {
+    player.playHttp(webSeeds, peerProblem ? 'http-only' : 'http')
+    if (peerProblem) {
+      player.explain(peerProblem.split(',')[0] + ': playing from the web seed.')
+      return state
+    }
+  } else if (peerProblem) {
+    say('error', peerProblem)
+    return state
   } else {
-    video.addEventListener('playing', () => { state.firstFrameAt = performance.now() }, { once: true })
+    say('starting', 'Connecting to peers…')
   }
-  video.addEventListener('playing', () => say('playing', ''), { once: true })
-  video.addEventListener('error', () => say('error', 'This browser cannot play this video file.'))
-
-  say('starting', 'Connecting to peers…')
-  start(opts, state, say, video, stats).catch(err => say('error', `Cannot play: ${err.message || err}`))
+  player.startPeers(webSeeds).catch(err => {
+    if (state.mode === 'http' || state.mode === 'http-only') return player.setMode('http-only')
+    say('error', `Cannot play: ${err.message || err}`)
+  })
   return state
 }
 
-async function start (opts, state, say, video, stats) {
-  const registration = await serviceWorker()
-  const wt = client(opts.iceServers)
-  if (!wt._server) wt.createServer({ controller: registration })
-
-  let torrentId = opts.magnet.trim()
-  if (opts.torrentUrl) {
-    try {
-      const res = await fetch(opts.torrentUrl)
-      if (res.ok) torrentId = new Uint8Array(await res.arrayBuffer())
-    } catch (err) { /* fall back to the magnet */ }
+class Player {
+  constructor (container, opts, state, say) {
+    this.container = container
+    this.video = container.querySelector('video')
+    this.opts = opts
+    this.state = state
+    this.say = say
+    this.figures = container.querySelector('.vs-figures') || container.querySelector('.vs-stats')
+    this.modeLabel = container.querySelector('.vs-mode')
+    this.length = null
+    if (opts.poster && !this.video.poster) this.video.poster = opts.poster
+    this.watch(this.video)
   }
-  const existing = await wt.get(torrentId)
-  const torrent = existing || wt.add(torrentId, {
-    announce: opts.announce || [],
-    urlList: opts.webSeeds || []
-  })
-  state.torrent = torrent
-  torrent.on('error', err => say('error', `This torrent cannot be played: ${err.message || err}`))
 
-  const started = performance.now()
-  const timer = setInterval(() => {
-    if (torrent.destroyed) return clearInterval(timer)
-    stats.textContent = `${Math.round(torrent.progress * 100)} % · ${torrent.numPeers} ` +
-      `${torrent.numPeers === 1 ? 'peer' : 'peers'} · ↓ ${formatBytes(torrent.downloadSpeed)}/s · ` +
-      `↑ ${formatBytes(torrent.uploadSpeed)}/s`
-    if (state.status === 'starting' && torrent.numPeers === 0 && torrent.progress < 1 &&
-        performance.now() - started > NO_PEERS_AFTER_MS) {
-      say('starting', 'No peers yet: nobody is sharing this video right now. Keep this page open; ' +
-        'it starts as soon as a peer appears.')
+  /** Events of a <video>: the first frame, playing, and errors (the web seed falls back to the next). */
+  watch (video) {
+    video.muted = this.video.muted
+    video.playsInline = true
+    const firstFrame = () => { this.state.firstFrameAt ??= performance.now() }
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(firstFrame)
+    else video.addEventListener('playing', firstFrame, { once: true })
+    video.addEventListener('playing', () => this.say('playing', ''), { once: true })
+    video.addEventListener('error', () => {
+      if (video !== this.video) return
+      if (this.state.mode !== 'p2p' && this.httpUrls && this.httpUrls.length) return this.nextWebSeed()
+      if (this.state.mode === 'http') return this.say('starting', 'The web seed does not answer: waiting for peers…')
+      this.say('error', 'This browser cannot play this video file.')
+    })
+  }
+
+  setMode (mode) {
+    this.state.mode = mode
+    this.container.dataset.mode = mode
+    if (this.modeLabel) this.modeLabel.textContent = MODES[mode]
+  }
+
+  explain (text) {
+    this.say(this.state.status === 'playing' ? 'playing' : 'starting', text)
+  }
+
+  playHttp (urls, mode) {
+    this.httpUrls = [...urls]
+    this.setMode(mode)
+    if (this.video.currentSrc && urls.includes(this.video.currentSrc)) {
+      this.httpUrls.splice(this.httpUrls.indexOf(this.video.currentSrc), 1)  // the page's HTML started it
+    } else {
+      this.nextWebSeed()
     }
-  }, 500)
+    this.video.play().catch(() => { /* autoplay refused: the controls are there */ })
+    this.tick()
+  }
 
-  const onReady = () => {
-    state.metadataAt = performance.now()
+  nextWebSeed () {
+    const url = this.httpUrls.shift()
+    if (url) {
+      this.video.src = url
+      this.video.play().catch(() => {})
+    }
+  }
+
+  /** Bytes the <video> read over HTTP, from the time it buffered: the browser does not count them for us. */
+  httpVideoBytes () {
+    const video = this.video
+    if (!this.length || !(video.duration > 0)) return 0
+    let seconds = 0
+    for (let i = 0; i < video.buffered.length; i++) seconds += video.buffered.end(i) - video.buffered.start(i)
+    return Math.round(this.length * Math.min(1, seconds / video.duration))
+  }
+
+  async startPeers (webSeeds) {
+    const handover = webSeeds.length > 0
+    const opts = this.opts
+    // Side by side: the worker, the .torrent, the bundle. Each was waited for in turn before.
+    const registration = serviceWorker()
+    const torrentId = opts.torrentUrl ? fetchTorrent(opts.torrentUrl, opts.magnet) : opts.magnet.trim()
+    const wt = await client(opts.iceServers, { webSeeds: !handover })
+    const id = await torrentId
+    const torrent = (await wt.get(id)) || wt.add(id, { announce: opts.announce || [] })
+    this.state.torrent = torrent
+    torrent.on('error', err => this.say('error', `This torrent cannot be played: ${err.message || err}`))
+    const count = wire => wire.on('download', n => { this.state.bytes[wire.type === 'webSeed' ? 'http' : 'peers'] += n })
+    torrent.on('wire', count)
+    torrent.wires.forEach(count)
+    if (!wt._server) wt.createServer({ controller: await registration })
+    this.started = performance.now()
+    this.tick()
+
+    await new Promise(resolve => torrent.ready ? resolve() : torrent.once('ready', resolve))
+    this.state.metadataAt = performance.now()
     const files = [...torrent.files].sort((a, b) => b.length - a.length)
     const file = files.find(f => VIDEO_FILE.test(f.name)) || files[0]
-    if (!file) return say('error', 'This torrent has no files.')
-    file.streamTo(video)
-    video.play().catch(() => { /* autoplay refused: the controls are there */ })
+    if (!file) return this.say('error', 'This torrent has no files.')
+    this.length = file.length
+    if (!handover) {
+      this.setMode('p2p')
+      this.video.src = file.streamURL
+      this.video.play().catch(() => { /* autoplay refused: the controls are there */ })
+      return
+    }
+    await new Promise(resolve => {
+      const peered = () => torrent.wires.some(wire => wire.type !== 'webSeed')
+      if (peered()) return resolve()
+      torrent.on('wire', function check () { if (peered()) { torrent.off('wire', check); resolve() } })
+    })
+    await this.takeOver(file.streamURL)
+    this.fallBackOnStall(torrent, webSeeds)
   }
-  if (torrent.ready) onReady()
-  else torrent.once('ready', onReady)
+
+  /** Play `url` in a hidden twin of the <video>, ahead of it, and swap the two on the same frame. */
+  async takeOver (url) {
+    const old = this.video
+    if (old.readyState < 2 || old.ended) {  // nothing shown yet (or the web seed failed): just switch
+      this.state.bytes.http += this.httpVideoBytes()
+      this.setMode('p2p')
+      old.src = url
+      old.play().catch(() => {})
+      return
+    }
+    const twin = old.cloneNode(true)
+    twin.removeAttribute('src')
+    twin.removeAttribute('autoplay')
+    twin.hidden = true
+    twin.muted = true
+    twin.preload = 'auto'
+    old.after(twin)
+    twin.src = url
+    await event(twin, 'loadedmetadata')
+    twin.currentTime = Math.min(old.currentTime + HANDOVER_LEAD_S, Math.max(0, twin.duration - 0.1))
+    await event(twin, 'seeked')
+    if (twin.readyState < 3) await event(twin, 'canplay')
+    while (!old.paused && !old.ended && old.currentTime < twin.currentTime - 0.04) await nextFrame(old)
+    if (Math.abs(old.currentTime - twin.currentTime) > 0.25) twin.currentTime = old.currentTime
+    this.state.bytes.http += this.httpVideoBytes()
+    twin.muted = old.muted
+    twin.volume = old.volume
+    twin.playbackRate = old.playbackRate
+    for (let i = 0; i < old.textTracks.length && i < twin.textTracks.length; i++) twin.textTracks[i].mode = old.textTracks[i].mode
+    const playing = !old.paused
+    twin.hidden = false
+    old.pause()
+    old.remove()
+    old.removeAttribute('src')
+    old.load()
+    this.video = twin
+    this.watch(twin)
+    this.setMode('p2p')
+    if (playing) await twin.play().catch(() => {})
+  }
+
+  /** Peers carry the view; if they stall it, webtorrent gets the web seed as one more source. */
+  fallBackOnStall (torrent, webSeeds) {
+    let timer = null
+    const added = new Set()
+    const onWaiting = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        for (const url of webSeeds) {
+          if (!added.has(url) && !torrent.destroyed) { added.add(url); torrent.addWebSeed(url) }
+        }
+      }, STALL_MS)
+    }
+    this.video.addEventListener('waiting', onWaiting)
+    this.video.addEventListener('playing', () => clearTimeout(timer))
+  }
+
+  /** The figures line, twice a second: progress, peers, the share of bytes from peers, speed. */
+  tick () {
+    if (this.timer) return
+    this.timer = setInterval(() => {
+      const torrent = this.state.torrent
+      if (torrent && torrent.destroyed) return clearInterval(this.timer)
+      const http = this.state.bytes.http + (this.state.mode === 'p2p' ? 0 : this.httpVideoBytes())
+      const total = this.state.bytes.peers + http
+      this.state.offload = total ? this.state.bytes.peers / total : null
+      const parts = []
+      if (torrent) {
+        const peers = torrent.wires.filter(wire => wire.type !== 'webSeed').length
+        parts.push(`${Math.round(torrent.progress * 100)} %`, `${peers} ${peers === 1 ? 'peer' : 'peers'}`)
+      }
+      if (total) parts.push(`${Math.round(this.state.offload * 100)} % from peers, ${Math.round(http / total * 100)} % web seed`)
+      if (torrent) parts.push(`↓ ${formatBytes(torrent.downloadSpeed)}/s · ↑ ${formatBytes(torrent.uploadSpeed)}/s`)
+      this.figures.textContent = parts.join(' · ')
+      if (this.state.status === 'starting' && this.state.mode !== 'http' && torrent && torrent.numPeers === 0 &&
+          torrent.progress < 1 && performance.now() - this.started > NO_PEERS_AFTER_MS) {
+        this.say('starting', 'No peers yet: nobody is sharing this video right now. Keep this page open; ' +
+          'it starts as soon as a peer appears.')
+      }
+    }, 500)
+  }
+}
+
+async function fetchTorrent (url, magnet) {
+  try {
+    const res = await fetch(url)
+    if (res.ok) return new Uint8Array(await res.arrayBuffer())
+  } catch (err) { /* fall back to the magnet */ }
+  return magnet.trim()
+}
+
+function event (target, name) {
+  return new Promise(resolve => target.addEventListener(name, resolve, { once: true }))
+}
+
+/** The <video>'s next frame, or 100 ms if it shows none (paused meanwhile). */
+function nextFrame (video) {
+  return new Promise(resolve => {
+    setTimeout(resolve, 100)
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => resolve())
+  })
 }
