@@ -19,7 +19,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from .content import Entry
+from videoswarm_content.entry import Entry
 
 #: The player's size in embed snippets, og:video and oEmbed (16:9).
 EMBED_WIDTH, EMBED_HEIGHT = 640, 360

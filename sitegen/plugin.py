@@ -1,7 +1,7 @@
 """The mkdocs plugin: turns a folder of ``<slug>.md`` video entries into a video site.
 
 mkdocs' ``docs_dir`` is the content folder. In ``on_files`` the plugin takes each
-top-level ``*.md`` as a video entry (see :mod:`sitegen.content`), drops it and the
+top-level ``*.md`` as a video entry (see :mod:`videoswarm_content`), drops it and the
 poster and torrent it names from the build, and adds generated pages in their place:
 
 - ``index.html``: every video, with poster, start of the description and live peers;
@@ -39,11 +39,14 @@ from mkdocs.structure.pages import Page
 from mkdocs.theme import Theme
 from tqdm import tqdm
 
+from videoswarm_content.entry import Entry
+from videoswarm_content.errors import ContentError
+from videoswarm_content.reader import load_entries
+from videoswarm_content.schemes import WEBSOCKET_SCHEMES, has_scheme, spelled
+
 from .bundle import load_bundle
-from .content import Entry, load_entries
 from .csp import inline_script_hashes, policy
 from .description import DescriptionRenderer
-from .errors import SitegenError
 from .metadata import VideoLinks, VideoMetadata, video_metadata
 from .tags import Tag, group_by_tag, tag_slug
 
@@ -52,7 +55,7 @@ log = logging.getLogger("mkdocs.plugins.videoswarm")
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
 ASSETS = PACKAGE / "assets"
-_OUR_ASSETS = ("player.js", "video-page.js", "embed-page.js", "share-page.js", "publish-page.js",
+_OUR_ASSETS = ("player.js", "format.js", "video-page.js", "embed-page.js", "share-page.js", "publish-page.js",
                "index-page.js", "videoswarm.css")
 _PAGES = {"index.md": "index", "share/index.md": "share", "publish/index.md": "publish", "embed/index.md": "embed",
           "tags/index.md": "tags"}
@@ -95,8 +98,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         for url in self.config.trackers:
-            if not url.startswith(("ws://", "wss://")):
-                raise PluginError(f"videoswarm: trackers must be WebSocket URLs (ws:// or wss://), not {url!r}")
+            if not has_scheme(url, WEBSOCKET_SCHEMES):
+                raise PluginError(f"videoswarm: trackers must be WebSocket URLs ({spelled(WEBSOCKET_SCHEMES)}), "
+                                  f"not {url!r}")
         for server in self.config.ice_servers:
             if "urls" not in server:
                 raise PluginError(f"videoswarm: every ice_servers item needs 'urls', got {server!r}")
@@ -114,12 +118,12 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         try:
             self._entries = load_entries(docs_dir)
             bundle = load_bundle(fetch=self.config.fetch)
-        except SitegenError as error:
+        except ContentError as error:
             raise PluginError(str(error)) from None
 
         # The entries' own files are published through their pages, not copied as they are.
         used = {p.resolve() for e in self._entries
-                for p in (e.source, e.torrent, e.poster, *(c.src for c in e.captions)) if p is not None}
+                for p in (e.source, e.torrent, e.poster, *(c.path for c in e.captions)) if p is not None}
         for file in list(files):
             if file.abs_src_path and Path(file.abs_src_path).resolve() in used:
                 files.remove(file)
@@ -144,7 +148,8 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
             if entry.poster:
                 files.append(File.generated(config, _poster_uri(entry), abs_src_path=str(entry.poster)))
             for caption in entry.captions:
-                files.append(File.generated(config, f"{entry.slug}/{caption.src.name}", abs_src_path=str(caption.src)))
+                files.append(File.generated(config, f"{entry.slug}/{caption.path.name}",
+                                            abs_src_path=str(caption.path)))
             oembed = self._metadata(entry, config).oembed
             if oembed is not None:
                 files.append(File.generated(config, f"{entry.slug}/oembed.json", content=oembed + "\n"))
@@ -263,7 +268,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
                 entry=entry,
                 duration=_duration(entry.duration),
                 torrent_url=_torrent_uri(entry) if entry.torrent else None,
-                captions=[{"src": up + c.src.name, "lang": c.lang, "label": c.label} for c in entry.captions],
+                captions=[{"src": up + c.path.name, "lang": c.lang, "label": c.label} for c in entry.captions],
                 # The <video> starts on the first web seed that names the file, before any script runs.
                 http_src=next((url for url in entry.magnet.web_seeds if not url.endswith("/")), None),
                 tags=[self._tags[slug] for slug in dict.fromkeys(map(tag_slug, entry.tags))],

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from markdown.extensions.toc import slugify_unicode
 
-from .content import Entry
+from videoswarm_content.entry import Entry
 
 
 @dataclass

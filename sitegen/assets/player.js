@@ -13,6 +13,7 @@
 //
 // Stream order (see the field notes): the worker must be `activated` and control the page
 // before `client.createServer`, then `file.streamURL` is the <video>'s source.
+import { HTTP_SCHEMES, PLAYABLE_EXTENSIONS, hasScheme, isPlayable, magnetProblem } from './format.js'
 
 /** The site's root URL (this file lives in <root>/assets/). */
 export const siteRoot = new URL('../', import.meta.url)
@@ -23,28 +24,8 @@ const HANDOVER_LEAD_S = 1.5
 /** After the takeover, a stall this long adds the web seed to webtorrent as one more source. */
 const STALL_MS = 2500
 const WebTorrentModule = import('./webtorrent.min.js')
-const VIDEO_FILE = /\.(mp4|m4v|webm|mkv|mov|ogv)$/i
-
-const URL_PARAMS = { tr: /^(wss?|https?):\/\//i, ws: /^https?:\/\//i, xs: /^https?:\/\//i, as: /^https?:\/\//i }
-
-/** Check a magnet link the way the build does (sitegen/magnet.py); returns an error message or null. */
-export function magnetProblem (text) {
-  const uri = String(text || '').trim()
-  if (!uri) return 'Paste a magnet link first.'
-  if (!uri.startsWith('magnet:?')) return 'This is not a magnet link: it must start with "magnet:?".'
-  if (/[\s<>"'`\\]/.test(uri)) return 'This magnet link contains spaces, quotes or angle brackets.'
-  const params = new URLSearchParams(uri.slice(8))
-  const topics = params.getAll('xt')
-  if (topics.length !== 1 || !/^urn:btih:([0-9a-f]{40}|[a-z2-7]{32})$/i.test(topics[0])) {
-    return 'This magnet link needs exactly one BitTorrent info hash (xt=urn:btih: and 40 hex digits).'
-  }
-  for (const [key, scheme] of Object.entries(URL_PARAMS)) {
-    const bad = params.getAll(key).find(url => !scheme.test(url))
-    if (bad !== undefined) return `This magnet link has an unusable ${key}= address (${bad.slice(0, 40)}).`
-  }
-  return null
-}
-
+/** How long the service worker may take to start and take this page over. */
+const WORKER_TIMEOUT_MS = 15000
 /** The <iframe> snippet that embeds `magnet` (or the player page `src`) from this site (built by the DOM, so it is escaped). */
 export function embedSnippet (magnet, { width = 640, height = 360, src = null } = {}) {
   const frame = document.createElement('iframe')
@@ -74,22 +55,42 @@ export function formatBytes (n) {
 
 let workerReady = null
 
-/** Register the site's service worker and wait until it is activated (once per page). */
+/**
+ * Register the site's service worker and wait until it is activated and controls this page
+ * (once per page). Gives up after WORKER_TIMEOUT_MS with a message saying what to do; a
+ * later call tries again.
+ */
 export function serviceWorker () {
   if (!workerReady) {
-    workerReady = (async () => {
-      const registration = await navigator.serviceWorker.register(new URL('sw.js', siteRoot), { scope: siteRoot.href })
-      const worker = registration.active || registration.waiting || registration.installing
-      if (worker.state !== 'activated') {
-        await new Promise(resolve => {
-          worker.addEventListener('statechange', () => { if (worker.state === 'activated') resolve() })
-        })
-      }
-      await controlledBy(registration.active)
-      return registration
-    })()
+    workerReady = withTimeout(startWorker(), WORKER_TIMEOUT_MS,
+      `The service worker that streams videos did not start within ${WORKER_TIMEOUT_MS / 1000} s. ` +
+      'Reload the page; if it happens again, this browser blocks service workers here ' +
+      '(a private window or the site settings).')
+    workerReady.catch(() => { workerReady = null })
   }
   return workerReady
+}
+
+async function startWorker () {
+  const registration = await navigator.serviceWorker.register(new URL('sw.js', siteRoot), { scope: siteRoot.href })
+  const worker = registration.active || registration.waiting || registration.installing
+  if (worker.state !== 'activated') {
+    await new Promise((resolve, reject) => {
+      worker.addEventListener('statechange', () => {
+        if (worker.state === 'activated') resolve()
+        if (worker.state === 'redundant') reject(new Error('the service worker failed to install'))
+      })
+    })
+  }
+  await controlledBy(registration.active)
+  return registration
+}
+
+/** `promise`, or a rejection with `message` once `ms` have passed. */
+function withTimeout (promise, ms, message) {
+  let timer
+  const expired = new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(message)), ms) })
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
 }
 
 /**
@@ -136,7 +137,7 @@ export function browserProblem () {
 export function webSeedUrls (magnet, extra = []) {
   const params = new URLSearchParams(String(magnet).trim().slice(8))
   const name = params.get('dn')
-  const urls = [...extra, ...params.getAll('ws')].filter(url => /^https?:\/\//i.test(url))
+  const urls = [...extra, ...params.getAll('ws')].filter(url => hasScheme(url, HTTP_SCHEMES))
   return [...new Set(urls.map(url => url.endsWith('/') && name ? url + encodeURIComponent(name) : url))]
     .filter(url => !url.endsWith('/'))
 }
@@ -282,12 +283,14 @@ class Player {
     if (!wt._server) wt.createServer({ controller: await registration })
     this.started = performance.now()
     this.tick()
+    torrent.once('close', () => clearInterval(this.timer))
 
     await new Promise(resolve => torrent.ready ? resolve() : torrent.once('ready', resolve))
     this.state.metadataAt = performance.now()
-    const files = [...torrent.files].sort((a, b) => b.length - a.length)
-    const file = files.find(f => VIDEO_FILE.test(f.name)) || files[0]
-    if (!file) return this.say('error', 'This torrent has no files.')
+    const file = [...torrent.files].sort((a, b) => b.length - a.length).find(f => isPlayable(f.name))
+    if (!file) {
+      return this.say('error', `This torrent has no video a browser plays (${PLAYABLE_EXTENSIONS.join(', ')}).`)
+    }
     this.length = file.length
     if (!handover) {
       this.setMode('p2p')
@@ -366,7 +369,6 @@ class Player {
     if (this.timer) return
     this.timer = setInterval(() => {
       const torrent = this.state.torrent
-      if (torrent && torrent.destroyed) return clearInterval(this.timer)
       const http = this.state.bytes.http + (this.state.mode === 'p2p' ? 0 : this.httpVideoBytes())
       const total = this.state.bytes.peers + http
       this.state.offload = total ? this.state.bytes.peers / total : null
