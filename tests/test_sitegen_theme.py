@@ -263,3 +263,53 @@ def test_share_box_copies(playwright: Playwright, web_site: Served) -> None:
         page.click("button[data-copy=vs-link]")
         wait_true(page, "document.querySelector('.vs-copied').textContent.startsWith('link')")
         assert page.evaluate("navigator.clipboard.readText()") == f"{web_site.url}/lonely/"
+
+
+#: The player's figures once its torrent is complete: mode, bytes by source, share from peers.
+FIGURES = """() => { const p = window.videoswarm.player
+  return {mode: p.mode, peers: p.bytes.peers, http: p.bytes.http, offload: p.offload, progress: p.torrent.progress,
+          firstFrameAt: p.firstFrameAt, time: document.querySelector('video').currentTime,
+          videos: document.querySelectorAll('video').length,
+          figures: document.querySelector('.vs-figures').textContent} }"""
+
+
+def test_http_first_then_peers_in_two_browsers(playwright: Playwright, tracker: Server, tmp_path: Path) -> None:
+    """A web seed starts the video; peers (the seeder, then the first viewer) carry most of the bytes.
+
+    Two Chromium instances with their own profiles open the page one after the other. Each
+    starts on the web seed over HTTP, then its player hands over to the torrent on the same
+    frame and keeps playing; the offload figure (bytes from peers / all bytes) is printed
+    for the record (run with -s).
+    """
+    from tests.support.seeder import SeedRun, add
+    from tests.support.static import StaticSite
+
+    video = make_video(tmp_path / "media" / "long.mp4", seconds=60, noisy=True)
+    web_seed = WebSeed(port=0)
+    web_seed.update({video.name: video})
+    web_seed.start()
+    content, state = tmp_path / "content", tmp_path / "state"
+    add(video, "--tracker", tracker.ws_url, "--state", state, "--content", content,
+        "--webseed", f"http://127.0.0.1:{web_seed.port}/")
+    site = build_site(content, tmp_path / "site", write_config(tmp_path / "mkdocs.yml", [tracker.ws_url]))
+    seeder = SeedRun(state, log=tmp_path / "seed.log")
+    try:
+        seeder.wait_for(f"long.mp4: announced to {tracker.ws_url}")
+        with StaticSite(site) as server, chromium(playwright) as first, chromium(playwright) as second:
+            seen = []
+            for context in (first, second):
+                page = context.new_page()
+                page.goto(f"{server.url}/long/")
+                wait_true(page, "window.videoswarm.player.mode === 'p2p'")
+                wait_true(page, "window.videoswarm.player.torrent.progress === 1")
+                wait_playing(page)
+                seen.append(page.evaluate(FIGURES))
+            print("\nhand-over figures:", json.dumps(seen, indent=1))
+            for figures in seen:
+                assert figures["videos"] == 1, "the twin <video> replaced the first one"
+                assert figures["peers"] >= video.stat().st_size * 0.9, figures
+                assert figures["offload"] > 0.5, f"peers carry most of the bytes: {figures}"
+                assert "% from peers" in figures["figures"]
+    finally:
+        assert seeder.stop() == 0
+        web_seed.stop()

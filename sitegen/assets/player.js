@@ -301,7 +301,7 @@ class Player {
     await new Promise(resolve => {
       const peered = () => torrent.wires.some(wire => wire.type !== 'webSeed')
       if (peered()) return resolve()
-      torrent.on('wire', function check () { if (peered()) { torrent.off('wire', check); resolve() } })
+      torrent.on('wire', function check () { if (peered()) { torrent.removeListener('wire', check); resolve() } })
     })
     await this.takeOver(file.streamURL)
     this.fallBackOnStall(torrent, webSeeds)
