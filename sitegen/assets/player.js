@@ -153,8 +153,10 @@ const MODES = {
  * opts: magnet (string), torrentUrl (optional .torrent next to the page), announce (tracker
  * URLs to add), webSeeds (HTTP URLs of the file besides the magnet's ws=), iceServers, poster.
  * Returns a state object, also exposed as window.videoswarm.player:
- * status, message, mode ('http', 'http-only', 'p2p'), firstFrameAt and metadataAt (ms since
- * navigation), torrent, and bytes ({ peers, http }) for the offload figure.
+ * status, message, mode ('http', 'http-only', 'p2p'), torrent, bytes ({ peers, http }) and
+ * offload (the share from peers) for the offload figure, and where the time went, in ms since
+ * navigation: addedAt (bundle and .torrent loaded, torrent added), workerAt (service worker in
+ * control), peerAt (first peer connected), metadataAt (torrent ready), firstFrameAt.
  */
 export function play (container, opts) {
   const state = {
@@ -274,13 +276,16 @@ class Player {
     const torrentId = opts.torrentUrl ? fetchTorrent(opts.torrentUrl, opts.magnet) : opts.magnet.trim()
     const wt = await client(opts.iceServers, { webSeeds: !handover })
     const id = await torrentId
+    this.state.addedAt = performance.now()
     const torrent = (await wt.get(id)) || wt.add(id, { announce: opts.announce || [] })
     this.state.torrent = torrent
     torrent.on('error', err => this.say('error', `This torrent cannot be played: ${err.message || err}`))
     const count = wire => wire.on('download', n => { this.state.bytes[wire.type === 'webSeed' ? 'http' : 'peers'] += n })
     torrent.on('wire', count)
     torrent.wires.forEach(count)
+    torrent.once('wire', () => { this.state.peerAt = performance.now() })
     if (!wt._server) wt.createServer({ controller: await registration })
+    this.state.workerAt = performance.now()
     this.started = performance.now()
     this.tick()
     torrent.once('close', () => clearInterval(this.timer))
