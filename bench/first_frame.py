@@ -75,7 +75,7 @@ def make_video(path: Path, megabytes: int, seconds: int = 60) -> Path:
 
 def seeding(tracker_url: str) -> int:
     """Peers the tracker knows (the seeder shows up here once it has announced)."""
-    return httpx.get(f"{tracker_url}/stats.json", timeout=5).json()["peers"]
+    return int(httpx.get(f"{tracker_url}/stats.json", timeout=5).json()["peers"])
 
 
 def first_frames(url: str, runs: int) -> list[dict[str, float | None]]:
@@ -116,10 +116,10 @@ def _without_web_seed(content: Path, out: Path, keep_torrent: bool) -> Path:
 
 
 def _summary(samples: list[dict[str, float | None]]) -> dict[str, float | None]:
-    frames = [s["frame"] for s in samples if s["frame"] is not None]
+    frames = [f for s in samples if (f := s["frame"]) is not None]
     summary: dict[str, float | None] = {"median": statistics.median(frames), "min": min(frames), "max": max(frames)}
     for mark in MARKS:
-        values = [s[mark] for s in samples if s[mark] is not None]
+        values = [v for s in samples if (v := s[mark]) is not None]
         summary[mark] = statistics.median(values) if values else None
     return summary
 
@@ -144,7 +144,7 @@ def run(runs: int, megabytes: int = 50) -> dict[str, dict[str, float | None]]:
             "magnet-only (peers only)": _without_web_seed(content, work / "magnet-content", keep_torrent=False),
         }
         config = write_config(work / "mkdocs.yml", [tracker.ws_url])
-        sites = {}
+        sites: dict[str, Path] = {}
         for start, folder in folders.items():
             sites[start] = work / f"site-{len(sites)}"
             built = run_sitegen("build", "--content", folder, "--out", sites[start], "-f", config)

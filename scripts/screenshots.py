@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from playwright.sync_api import ViewportSize  # noqa: E402
+
 from seed.webseed import WebSeed  # noqa: E402
 from tests.support.site import add_video, build_site, write_config  # noqa: E402
 from tests.support.static import StaticSite  # noqa: E402
@@ -32,7 +34,7 @@ VIDEOS = [
     ("mandelbrot-zoom", "A slow zoom into the Mandelbrot set", "mandelbrot", "2025-03-21", ["maths", "timelapse"],
      "A deep zoom, rendered frame by frame. Captions explain where we are."),
 ]
-SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+SIZES: dict[str, ViewportSize] = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 
 
 def _ffmpeg(*args: str) -> None:

@@ -190,6 +190,7 @@ export function play (container, opts) {
     say('error', peerProblem)
     return state
   } else {
+    player.setMode('p2p')
     say('starting', 'Connecting to peers…')
   }
   player.startPeers(webSeeds).catch(err => {
