@@ -278,7 +278,7 @@ class Player {
     const wt = await client(opts.iceServers, { webSeeds: !handover })
     const id = await torrentId
     this.state.addedAt = performance.now()
-    const torrent = (await wt.get(id)) || wt.add(id, { announce: opts.announce || [] })
+    const torrent = (await wt.get(id)) || wt.add(id, { announce: opts.announce || [], store: MemoryStore })
     this.state.torrent = torrent
     torrent.on('error', err => this.say('error', `This torrent cannot be played: ${err.message || err}`))
     const count = wire => wire.on('download', n => { this.state.bytes[wire.type === 'webSeed' ? 'http' : 'peers'] += n })
@@ -392,6 +392,45 @@ class Player {
           'it starts as soon as a peer appears.')
       }
     }, 500)
+  }
+}
+
+/**
+ * The pieces of a played torrent, in memory (abstract-chunk-store). webtorrent's browser
+ * default keeps them in the origin's private file system and, before `ready`, reads every
+ * piece back to verify it: 256 reads of an empty store on a first visit, all before the
+ * first frame. In memory that check is immediate; Firefox and Safari get memory anyway.
+ */
+class MemoryStore {
+  constructor (chunkLength) {
+    this.chunkLength = Number(chunkLength)
+    this.chunks = []
+    this.closed = false
+  }
+
+  put (index, buf, cb = () => {}) {
+    if (this.closed) return queueMicrotask(() => cb(new Error('Storage is closed')))
+    this.chunks[index] = buf
+    queueMicrotask(() => cb(null))
+  }
+
+  get (index, opts, cb = () => {}) {
+    if (typeof opts === 'function') return this.get(index, null, opts)
+    const buf = this.chunks[index]
+    if (this.closed || !buf) return queueMicrotask(() => cb(new Error(this.closed ? 'Storage is closed' : 'Chunk not found')))
+    const offset = (opts && opts.offset) || 0
+    const length = (opts && opts.length) || buf.length - offset
+    queueMicrotask(() => cb(null, offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length)))
+  }
+
+  close (cb = () => {}) {
+    this.closed = true
+    queueMicrotask(() => cb(null))
+  }
+
+  destroy (cb = () => {}) {
+    this.chunks = []
+    this.close(cb)
   }
 }
 
