@@ -40,13 +40,14 @@ from mkdocs.theme import Theme
 from tqdm import tqdm
 
 from videoswarm_content.entry import Entry
-from videoswarm_content.errors import ContentError
+from videoswarm_content.errors import ContentError, ContentErrors
+from videoswarm_content.files import outside_problem
 from videoswarm_content.reader import load_entries
 from videoswarm_content.schemes import WEBSOCKET_SCHEMES, has_scheme, spelled
 
 from .bundle import load_bundle
 from .csp import inline_script_hashes, policy
-from .description import DescriptionRenderer
+from .description import DescriptionError, DescriptionRenderer
 from .metadata import VideoLinks, VideoMetadata, video_metadata
 from .tags import Tag, group_by_tag, tag_slug
 
@@ -117,6 +118,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         docs_dir = Path(config.docs_dir)
         try:
             self._entries = load_entries(docs_dir)
+            self._descriptions = self._render_descriptions()
             bundle = load_bundle(fetch=self.config.fetch)
         except ContentError as error:
             raise PluginError(str(error)) from None
@@ -129,9 +131,10 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
                 files.remove(file)
             elif file.src_uri in _PAGES or file.src_uri.startswith(("assets/", "sw.js", "tags/")):
                 raise PluginError(f"videoswarm: {file.src_uri} in {docs_dir} clashes with a generated file")
+            elif file.abs_src_path and file.src_dir == config.docs_dir:
+                _check_inside(Path(file.abs_src_path), docs_dir)
 
         self._pages = {}
-        self._descriptions = {}
         self._tags = group_by_tag(self._entries)
         if self._entries and not config.site_url:
             log.warning("videoswarm: no site_url in mkdocs.yml, so video pages have no link previews "
@@ -159,6 +162,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         files.append(File.generated(config, "assets/webtorrent.min.js", content=bundle.webtorrent))
         if self.config.allowlist:
             files.append(File.generated(config, self.config.allowlist, content=self._allowlist()))
+        self._check_page_folders(files, config)
         self._script_hashes = set()
         # Shown only on a terminal (tqdm turns itself off otherwise): reading, then writing, every page.
         self._progress = tqdm(total=len(files.documentation_pages()), desc="Reading pages", unit=" pages",
@@ -233,10 +237,32 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         self._pages[src_uri] = generated
         files.append(File.generated(config, src_uri, content=""))
 
+    def _render_descriptions(self) -> dict[str, Markup]:
+        """Every entry's description, rendered once; :class:`ContentErrors` names each that cannot be."""
+        rendered: dict[str, Markup] = {}
+        errors: list[ContentError] = []
+        for entry in self._entries:
+            try:
+                rendered[entry.slug] = self._renderer.html(entry.description)
+            except DescriptionError as error:
+                errors.append(ContentError(str(error), entry.source, entry.description_line))
+        if errors:
+            raise ContentErrors(errors)
+        return rendered
+
     def _description(self, entry: Entry) -> Markup:
-        if entry.slug not in self._descriptions:
-            self._descriptions[entry.slug] = self._renderer.html(entry.description)
         return self._descriptions[entry.slug]
+
+    def _check_page_folders(self, files: Files, config: MkDocsConfig) -> None:
+        """A page folder ``<slug>/`` must not take the name of a file the build writes (csp.txt, 404.html...)."""
+        written = {file.dest_uri for file in files if "/" not in file.dest_uri}
+        written |= {name for template in config.theme.static_templates for name in (template, f"{template}.gz")}
+        written |= set(config.extra_templates) | {self.config.csp}
+        errors = [ContentError(f"file name {entry.slug!r} would make the page folder {entry.slug}/, but the build "
+                               f"writes a file of that name; rename the entry", entry.source)
+                  for entry in self._entries if entry.slug in written]
+        if errors:
+            raise PluginError(str(ContentErrors(errors)))
 
     def _trackers(self, entry: Entry | None = None) -> list[str]:
         """The magnet's trackers, then the site's, without repeats."""
@@ -306,6 +332,13 @@ def _names_theme(config: MkDocsConfig) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # user_configs: mkdocs 1.x keeps it; we pin <2
         return any("theme" in user for user in config.user_configs)
+
+
+def _check_inside(path: Path, docs_dir: Path) -> None:
+    """Any other file of the content folder is copied as it is: never one a symlink leads out to."""
+    problem = outside_problem(path, docs_dir)
+    if problem:
+        raise PluginError(str(ContentError(problem, path)))
 
 
 def _torrent_uri(entry: Entry) -> str:
