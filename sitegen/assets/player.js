@@ -222,12 +222,16 @@ class Player {
     if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(firstFrame)
     else video.addEventListener('playing', firstFrame, { once: true })
     video.addEventListener('playing', () => this.say('playing', ''), { once: true })
-    video.addEventListener('error', () => {
-      if (video !== this.video) return
-      if (this.state.mode !== 'p2p' && this.httpUrls && this.httpUrls.length) return this.nextWebSeed()
-      if (this.state.mode === 'http') return this.say('starting', 'The web seed does not answer: waiting for peers…')
-      this.say('error', 'This browser cannot play this video file.')
-    })
+    video.addEventListener('error', () => { if (video === this.video) this.failed() })
+  }
+
+  /** The <video> cannot play its source: the next web seed, else peers, else say so. */
+  failed () {
+    if (this.state.mode !== 'p2p' && this.httpUrls && this.httpUrls.length) return this.nextWebSeed()
+    if (this.state.mode === 'http') return this.say('starting', 'The web seed does not answer: waiting for peers…')
+    this.say('error', this.state.mode === 'http-only'
+      ? 'The web seed does not answer, and this browser cannot fetch from peers.'
+      : 'This browser cannot play this video file.')
   }
 
   setMode (mode) {
@@ -243,13 +247,14 @@ class Player {
   playHttp (urls, mode) {
     this.httpUrls = [...urls]
     this.setMode(mode)
+    this.tick()
     if (this.video.currentSrc && urls.includes(this.video.currentSrc)) {
       this.httpUrls.splice(this.httpUrls.indexOf(this.video.currentSrc), 1)  // the page's HTML started it
+      if (this.video.error) return this.failed()  // before this script ran
     } else {
       this.nextWebSeed()
     }
     this.video.play().catch(() => { /* autoplay refused: the controls are there */ })
-    this.tick()
   }
 
   nextWebSeed () {
