@@ -1,13 +1,14 @@
 // Videoswarm player: HTTP first, peers after, and plain HTTP wherever peers cannot play.
 //
 // - With a web seed (the magnet's ws=, or the site's mirrors), the <video> plays it
-//   directly: the first frame comes as fast as from any web server. Meanwhile webtorrent
-//   joins the swarm; once a peer is connected, a hidden <video> streams the torrent from
-//   our service worker, seeks a little ahead and takes over on the same frame, so peers
-//   carry the rest of a long view (p2p-media-loader's order, for a single file).
+//   directly: the first frame comes as fast as from any web server. Then (so that its
+//   700 kB bundle does not compete with that frame) webtorrent joins the swarm; once a
+//   peer is connected, a hidden <video> streams the torrent from our service worker,
+//   seeks a little ahead and takes over on the same frame, so peers carry the rest of a
+//   long view (p2p-media-loader's order, for a single file).
 // - Without a web seed, the torrent streams through the service worker from the start.
 //   The worker's registration, the .torrent's download and the tracker announce run side
-//   by side; webtorrent's 700 kB bundle is imported at the same time, not before them.
+//   by side, and the page preloads the bundle and the .torrent while it parses.
 // - Without WebRTC or service workers (privacy settings, some in-app browsers), a web seed
 //   plays as plain HTTP; without a web seed, the page says why it cannot play.
 //
@@ -23,7 +24,9 @@ const NO_PEERS_AFTER_MS = 8000
 const HANDOVER_LEAD_S = 1.5
 /** After the takeover, a stall this long adds the web seed to webtorrent as one more source. */
 const STALL_MS = 2500
-const WebTorrentModule = import('./webtorrent.min.js')
+/** With a web seed, peers are joined once the first frame is shown, or after this long without one. */
+const FIRST_FRAME_WAIT_MS = 3000
+let webTorrentModule = null
 /** How long the service worker may take to start and take this page over. */
 const WORKER_TIMEOUT_MS = 15000
 /** The <iframe> snippet that embeds `magnet` (or the player page `src`) from this site (built by the DOM, so it is escaped). */
@@ -114,7 +117,8 @@ let sharedClient = null
  * `webSeeds: false` keeps it off the web seeds: the <video> already reads them directly.
  */
 export async function client (iceServers = [], { webSeeds = true } = {}) {
-  const { default: WebTorrent } = await WebTorrentModule
+  webTorrentModule ??= import('./webtorrent.min.js')
+  const { default: WebTorrent } = await webTorrentModule
   if (!sharedClient) {
     sharedClient = new WebTorrent({ tracker: { rtcConfig: { iceServers } }, webSeeds })
     window.videoswarm = Object.assign(window.videoswarm || {}, { client: sharedClient })
@@ -193,7 +197,10 @@ export function play (container, opts) {
     player.setMode('p2p')
     say('starting', 'Connecting to peers…')
   }
-  player.startPeers(webSeeds).catch(err => {
+  // HTTP first: webtorrent's bundle (700 kB to compile) and the swarm wait for the web seed's first frame.
+  const joined = webSeeds.length ? player.shown(FIRST_FRAME_WAIT_MS).then(() => player.startPeers(webSeeds))
+    : player.startPeers(webSeeds)
+  joined.catch(err => {
     if (state.mode === 'http' || state.mode === 'http-only') return player.setMode('http-only')
     say('error', `Cannot play: ${err.message || err}`)
   })
@@ -232,6 +239,19 @@ class Player {
     this.say('error', this.state.mode === 'http-only'
       ? 'The web seed does not answer, and this browser cannot fetch from peers.'
       : 'This browser cannot play this video file.')
+  }
+
+  /** Once the <video> has shown a frame, failed, or `ms` passed. */
+  shown (ms) {
+    return new Promise(resolve => {
+      if (this.state.firstFrameAt !== null) return resolve()
+      setTimeout(resolve, ms)
+      this.video.addEventListener('error', resolve, { once: true })
+      const poll = setInterval(() => {
+        if (this.state.firstFrameAt !== null) { clearInterval(poll); resolve() }
+      }, 20)
+      setTimeout(() => clearInterval(poll), ms)
+    })
   }
 
   setMode (mode) {
