@@ -136,9 +136,6 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
 
         self._pages = {}
         self._tags = group_by_tag(self._entries)
-        if self._entries and not config.site_url:
-            log.warning("videoswarm: no site_url in mkdocs.yml, so video pages have no link previews "
-                        "(og:image, og:video, twitter:player) and no oEmbed; set it to the site's public URL")
         for src_uri, kind in _PAGES.items():
             self._add_page(files, config, src_uri, _Generated(kind))
         for tag in self._tags.values():
@@ -218,6 +215,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
 
     def on_post_build(self, config: MkDocsConfig) -> None:
         self._close_progress()
+        if self._entries and not config.site_url:
+            log.warning("videoswarm: no site_url in mkdocs.yml, so video pages have no link previews "
+                        "(og:image, og:video, twitter:player) and no oEmbed; set it to the site's public URL")
         if self.config.csp:
             path = Path(config.site_dir) / self.config.csp
             path.parent.mkdir(parents=True, exist_ok=True)
