@@ -8,7 +8,7 @@ from pathlib import Path
 
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 #: Names the site itself uses, at its top level.
-RESERVED_SLUGS = frozenset({"index", "embed", "share", "publish", "assets", "webtorrent", "sw.js"})
+RESERVED_SLUGS = frozenset({"index", "embed", "share", "publish", "assets", "webtorrent", "sw.js", "tags"})
 
 
 def slug_problem(slug: str) -> str | None:

@@ -7,7 +7,7 @@ const form = document.querySelector('.vs-publish-form')
 const error = document.querySelector('.vs-publish-error')
 const result = document.querySelector('.vs-publish-result')
 
-form.addEventListener('submit', event => {
+form.addEventListener('submit', async event => {
   event.preventDefault()
   const file = form.querySelector('.vs-publish-file').files[0]
   const trackers = form.querySelector('.vs-publish-trackers').value.split(/\s+/).filter(Boolean)
@@ -19,7 +19,7 @@ form.addEventListener('submit', event => {
   error.hidden = !problem
   if (problem) return
   form.querySelector('button').disabled = true
-  const wt = client(settings.iceServers)
+  const wt = await client(settings.iceServers)
   wt.on('error', err => { error.textContent = String(err.message || err); error.hidden = false })
   wt.seed(file, { announce: trackers }, torrent => {
     result.hidden = false
