@@ -71,6 +71,13 @@ class Settings:
     max_announces: int = setting(
         600, "TRACKER_MAX_ANNOUNCES", "Announces and scrapes one connection may send per interval; more get a "
         "`failure reason` until the next interval.", positive=True)
+    send_buffer: int = setting(
+        256 * 1024, "TRACKER_SEND_BUFFER", "Bytes a WebSocket may have queued and unsent. A peer that reads slower "
+        "than the tracker sends is disconnected (code 1008) once it passes this, so it holds no more memory than "
+        "this and never delays other peers.", positive=True)
+    header_timeout: float = setting(
+        10.0, "TRACKER_HEADER_TIMEOUT", "Seconds a client has to send a request's line and headers (16 KiB at "
+        "most); idle and half-sent connections are closed after it.", positive=True)
 
     @property
     def peer_ttl(self) -> float:

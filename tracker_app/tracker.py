@@ -50,14 +50,14 @@ class Tracker:
         """This replica's peers by client: its sockets' and the HTTP peers it served."""
         return self.connections.clients() + self.http_clients.count()
 
-    async def deliver(self, delivery: Delivery) -> None:
-        """Send a relayed frame to one of this replica's sockets."""
+    def deliver(self, delivery: Delivery) -> None:
+        """Queue a relayed frame on one of this replica's sockets, without waiting for it to be read."""
         conn = self.connections.get(delivery.route.conn)
         if conn is None:
             return
         if delivery.origin is not None:
             conn.expect_answer(delivery.origin, self.settings.pending_offers)
-        await conn.send(delivery.text)
+        conn.send(delivery.text)
 
     async def on_frame(self, conn: Connection, frame: str | bytes) -> None:
         """Handle one WebSocket frame; every failure becomes a ``failure reason`` reply."""
@@ -74,7 +74,7 @@ class Tracker:
             else:
                 await self._scrape(conn, message)
         except Exception as exc:  # noqa: BLE001 - the socket must survive anything
-            await conn.send(websocket.failure(self._reason(exc), *_context(message, exc)))
+            conn.send(websocket.failure(self._reason(exc), *_context(message, exc)))
 
     async def on_close(self, conn: Connection) -> None:
         """A closed socket leaves every swarm it joined."""
@@ -98,7 +98,7 @@ class Tracker:
             conn.joined.discard((msg.info_hash, msg.peer_id))
         else:
             conn.joined.add((msg.info_hash, msg.peer_id))
-        await conn.send(websocket.announce_reply(
+        conn.send(websocket.announce_reply(
             msg.info_hash, result.complete, result.incomplete, self.settings.interval))
         deliveries = [
             Delivery(Route.decode(value), websocket.offer_message(msg.info_hash, msg.peer_id, offer),
@@ -122,7 +122,7 @@ class Tracker:
                             websocket.SCRAPE)
         files = await self.store.scrape(msg.info_hashes, self.settings.max_scrape)
         self.metrics.scrapes.labels("websocket").inc()
-        await conn.send(websocket.scrape_reply(files, self.settings.interval))
+        conn.send(websocket.scrape_reply(files, self.settings.interval))
 
     async def http_announce(self, query: bytes, ip: str) -> bytes:
         """A bencoded reply to an HTTP announce from ``ip``."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tracker_app.peers import Route
@@ -26,10 +26,12 @@ class Delivery:
     origin: OfferOrigin | None = None
 
 
-Deliver = Callable[[Delivery], Awaitable[None]]
+#: Hands a delivery to one of this replica's sockets. It never waits: a slow receiver
+#: must not hold up the relay, the sender or the other receivers of a batch.
+Deliver = Callable[[Delivery], None]
 
 
-async def _not_started(delivery: Delivery) -> None:
+def _not_started(delivery: Delivery) -> None:
     raise RuntimeError("relay used before start()")
 
 

@@ -58,7 +58,7 @@ class RedisRelay(Relay):
         outbox = None
         for delivery in deliveries:
             if delivery.route.replica == self.replica:
-                await self._deliver(delivery)
+                self._deliver(delivery)
                 continue
             if outbox is None:
                 outbox = self._current_outbox()
@@ -117,7 +117,7 @@ class RedisRelay(Relay):
             if message is None:
                 continue
             for item in orjson.loads(message["data"]):
-                await self._deliver(_unpack(item, self.replica))
+                self._deliver(_unpack(item, self.replica))
 
 
 def _pack(delivery: Delivery) -> list[object]:
