@@ -48,7 +48,11 @@ class Relay(abc.ABC):
 
     @abc.abstractmethod
     async def send(self, deliveries: Sequence[Delivery]) -> None:
-        """Deliver each message; messages for sockets that are gone are dropped."""
+        """Deliver each message; messages for sockets that are gone are dropped.
+
+        It may run before a task exists for it (:func:`tracker_app.eager.start_eagerly`),
+        so until it first waits it must not need one (no ``asyncio.timeout``).
+        """
 
     async def close(self) -> None:
         """Stop receiving."""

@@ -187,7 +187,10 @@ class TrackerSocket(Connection, asyncio.Protocol):
             self._transport.close()
 
     def _dispatch(self, frame: bytes) -> None:
-        task = asyncio.get_running_loop().create_task(self._tracker.on_frame(self, frame))
+        work = self._tracker.receive(self, frame)
+        if work is None:
+            return
+        task = asyncio.get_running_loop().create_task(work)
         self._busy += 1
         if self._busy == _IN_FLIGHT:
             self._transport.pause_reading()
