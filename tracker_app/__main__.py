@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         ws="websockets-sansio",
         limit_concurrency=connection_limit(),
         timeout_keep_alive=5,
+        timeout_graceful_shutdown=5,  # a peer that stops reading must not hold a stopping replica
         ws_max_size=settings.max_frame,
         ws_per_message_deflate=False,  # as the reference: a compressor per socket costs ~40 KB, offers are one-off
         ws_ping_interval=settings.ping_interval,

@@ -205,7 +205,8 @@ class TrackerSocket(Connection, asyncio.Protocol):
 
     def keepalive(self) -> None:
         ws = self._ws
-        if ws is None:
+        if ws is None:  # closed an interval ago with bytes still unsent: its peer does not read
+            self._transport.abort()
             return
         if not self._heard:
             log.debug("socket %s closed: keepalive ping timeout", self.conn_id)
