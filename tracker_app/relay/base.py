@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from tracker_app.peers import Route
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: five of each are made per announce, and a frozen dataclass is built ~3x slower.
+@dataclass(slots=True)
 class OfferOrigin:
     """Who made an offer, so the socket that receives it can route the answer back."""
 
@@ -18,7 +19,7 @@ class OfferOrigin:
     route: Route
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delivery:
     route: Route
     #: The JSON frame, ready to send.
