@@ -14,6 +14,8 @@ import sys
 import uvicorn
 
 from tracker_app.config import ConfigError, Settings
+from tracker_app.transport import HttpProtocol
+from tracker_app.transport.runtime import connection_limit
 
 _FLAGS = {
     "host": "HOST",
@@ -64,8 +66,11 @@ def main(argv: list[str] | None = None) -> None:
         port=settings.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        http=HttpProtocol,  # tracker sockets: TrackerSocket; other WebSockets: uvicorn's ASGI one below
         ws="websockets-sansio",
+        limit_concurrency=connection_limit(),
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=5,  # a peer that stops reading must not hold a stopping replica
         ws_max_size=settings.max_frame,
         ws_per_message_deflate=False,  # as the reference: a compressor per socket costs ~40 KB, offers are one-off
         ws_ping_interval=settings.ping_interval,

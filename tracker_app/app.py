@@ -7,6 +7,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,6 +28,7 @@ from tracker_app.store import MemoryStore, RedisStore, StoreUnavailable, SwarmSt
 from tracker_app.store.redis import BEAT, connect
 from tracker_app.supervisor import supervise
 from tracker_app.tracker import Tracker
+from tracker_app.transport.runtime import quiet_connections, settle_gc
 
 log = logging.getLogger("tracker_app")
 
@@ -37,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     allowlist = Allowlist(settings.allowlist)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         store, relay = _backends(settings, replica=secrets.token_hex(4))
         tracker = Tracker(settings, store, relay, Connections(settings.max_connections_per_ip), allowlist, Metrics(),
                           HttpClients(settings.peer_ttl),
@@ -47,8 +49,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         tasks = [supervise("housekeeping", lambda: _housekeeping(tracker)),
                  supervise("heartbeat", lambda: _heartbeat(tracker))]
         log.info("replica %s ready (%s state)", relay.replica, "Redis" if settings.redis_url else "in-process")
+        quiet_connections()
+        settle_gc()
         try:
-            yield
+            yield {"tracker": tracker}  # uvicorn hands it to each connection: tracker sockets need no ASGI
         finally:
             for task in tasks:
                 task.cancel()

@@ -83,6 +83,13 @@ class Settings:
         2000, "TRACKER_MAX_HTTP_ANNOUNCES_PER_IP", "HTTP announces and scrapes one address may make per interval, "
         "on one replica; more get a `failure reason` until the next interval. A seeder announces each of its "
         "torrents once per interval.", positive=True)
+    send_buffer: int = setting(
+        256 * 1024, "TRACKER_SEND_BUFFER", "Bytes a WebSocket may have queued and unsent. A peer that reads slower "
+        "than the tracker sends is disconnected (code 1008) once it passes this, so it holds no more memory than "
+        "this and never delays other peers.", positive=True)
+    header_timeout: float = setting(
+        10.0, "TRACKER_HEADER_TIMEOUT", "Seconds a client has to send a request's line and headers (16 KiB at "
+        "most); idle and half-sent connections are closed after it.", positive=True)
 
     @property
     def peer_ttl(self) -> float:

@@ -20,7 +20,6 @@ Redis answering again.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -87,7 +86,7 @@ class RedisRelay(Relay):
         outbox = None
         for delivery in deliveries:
             if delivery.route.replica == self.replica:
-                await _done(self._deliver(delivery))
+                self._deliver(delivery)
                 continue
             if outbox is None:
                 outbox = self._current_outbox()
@@ -151,7 +150,7 @@ class RedisRelay(Relay):
                     log.info("relay subscribed to %s%s", name, " (sharded)" if self.sharded else "")
                 elif kind in ("message", "smessage"):
                     for item in orjson.loads(message["data"]):
-                        await _done(self._deliver(_unpack(item, self.replica)))
+                        self._deliver(_unpack(item, self.replica))
                 else:  # unsubscribed by the server: the channel's slot moved to another shard
                     raise RelayUnavailable(f"relay channel {name} closed by Redis ({kind})")
         finally:
@@ -171,11 +170,6 @@ class RedisRelay(Relay):
         pool = aioredis.ConnectionPool(socket_connect_timeout=3, health_check_interval=30, **options)
         return aioredis.Redis.from_pool(pool)
 
-
-async def _done(result: object) -> None:
-    """Await ``result`` if the deliver callback returned an awaitable (it is becoming synchronous)."""
-    if inspect.isawaitable(result):
-        await result
 
 
 async def _quietly(closing: Any) -> None:
