@@ -17,13 +17,14 @@ import torf
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from .entry import KNOWN_KEYS, POSTER_TYPES, Entry
+from .entry import KNOWN_KEYS, POSTER_TYPES, CaptionTrack, Entry
 from .errors import ContentError, ContentErrors
 from .magnet import Magnet, MagnetError, parse_magnet
 from .slugs import slug_problem
 
 #: libyaml's parser when PyYAML has it: YAML parsing was most of the site build's time.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CAPTION_KEYS = frozenset({"src", "lang", "label"})
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def load_entry(path: Path) -> Entry:
         date=field.date("date"),
         duration=field.duration("duration"),
         tags=field.tags("tags"),
+        captions=field.captions("captions"),
     )
 
 
@@ -151,8 +153,9 @@ class _Fields:
 
     def file(self, key: str, suffixes: Iterable[str]) -> Path | None:
         value = self.meta.get(key)
-        if value is None:
-            return None
+        return None if value is None else self.relative_file(key, value, suffixes)
+
+    def relative_file(self, key: str, value: object, suffixes: Iterable[str]) -> Path:
         if not isinstance(value, str) or not value.strip():
             raise self.error(key, f"{key!r} must be a path relative to this file")
         relative = Path(value.strip())
@@ -189,6 +192,23 @@ class _Fields:
         if not isinstance(value, list) or not all(isinstance(t, str | int) for t in value):
             raise self.error(key, f"{key!r} must be a list of words, like [music, live]")
         return tuple(str(t) for t in value)
+
+
+    def captions(self, key: str) -> tuple[CaptionTrack, ...]:
+        value = self.meta.get(key)
+        if value is None:
+            return ()
+        shape = f"{key!r} must be a list like [{{src: talk.en.vtt, lang: en, label: English}}]"
+        if not isinstance(value, list) or not all(isinstance(c, dict) and "src" in c for c in value):
+            raise self.error(key, shape)
+        tracks = []
+        for item in value:
+            lang, label = item.get("lang"), item.get("label")
+            if not isinstance(lang, str | None) or not isinstance(label, str | None) or set(item) - _CAPTION_KEYS:
+                raise self.error(key, shape)
+            path = self.relative_file(key, item["src"], (".vtt",))
+            tracks.append(CaptionTrack(path, lang, label or lang or "Captions"))
+        return tuple(tracks)
 
 
 def _check_torrent(path: Path, magnet: Magnet, field: _Fields) -> None:
