@@ -175,10 +175,15 @@ def _make_copy(state: State, plan: _Plan, options: AddOptions) -> str:
     except (OSError, ValueError):
         pass
     state.prepare()
-    if plan.convert == "remux":
-        media.remux(plan.source, plan.seeded)
-    else:
-        media.transcode(plan.source, plan.seeded, plan.probe.duration, options.progress)
+    try:
+        if plan.convert == "remux":
+            media.remux(plan.source, plan.seeded)
+        else:
+            media.transcode(plan.source, plan.seeded, plan.probe.duration, options.progress)
+    except BaseException:
+        if plan.seeded.parent.is_dir() and not any(plan.seeded.parent.iterdir()):
+            plan.seeded.parent.rmdir()  # nothing half-made stays behind
+        raise
     atomic_write(note, json.dumps(fingerprint).encode() + b"\n")
     return made
 
@@ -201,4 +206,6 @@ def _attach(content_dir: Path, slug: str, front: Mapping[str, object], plan: _Pl
             keys["poster"] = target.name
         except SeedError as error:
             warn(f"{error}; the entry has no poster")
+        except OSError as error:
+            warn(f"{target}: cannot write the poster: {error.strerror}; the entry has no poster")
     return keys

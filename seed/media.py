@@ -151,7 +151,9 @@ def transcode(source: Path, target: Path, duration: float | None, progress: bool
     """H.264/AAC MP4 for every browser, with a progress bar fed by ``-progress pipe:1``."""
     _ffmpeg(source, target,
             ["-map", "0:v:0", "-map", "0:a:0?", "-c:v", "libx264", "-preset", "veryfast", "-crf", "21",
-             "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart"],
+             # 4:2:0, which every browser decodes, needs even dimensions.
+             "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-pix_fmt", "yuv420p",
+             "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart"],
             "transcoding", duration if progress else None)
 
 
