@@ -45,6 +45,7 @@ from .errors import SeedError
 
 #: A request line and headers larger than this get a 400: webtorrent's are under 1 KiB.
 MAX_HEADER_BYTES = 8 * 1024
+_TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class _GuardedProtocol(H11Protocol):
     limits: Limits
     #: When this connection started waiting for a request's headers; None while one is served.
     waiting_since: float | None = None
+    _header_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -160,6 +162,18 @@ class _GuardedProtocol(H11Protocol):
             oldest = min(idle, key=lambda c: c.waiting_since or 0.0)
             oldest._stop_waiting()
             oldest.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        """Refuse a request line and headers over the cap, even when they arrive in one read
+        (h11's own limit only applies while they are incomplete)."""
+        if self.waiting_since is not None:
+            self._header_bytes += len(data)
+            if self._header_bytes > MAX_HEADER_BYTES:
+                self._stop_waiting()
+                self.transport.write(_TOO_LARGE)
+                self.transport.close()
+                return
+        super().data_received(data)
 
     def handle_events(self) -> None:
         cycle = self.cycle
@@ -178,6 +192,7 @@ class _GuardedProtocol(H11Protocol):
     def _await_request(self) -> None:
         self._stop_waiting()
         self.waiting_since = time.monotonic()
+        self._header_bytes = 0
         self._header_timer = self.loop.call_later(self.limits.header_timeout, self._header_timeout)
 
     def _stop_waiting(self) -> None:
