@@ -181,8 +181,9 @@ def _make_copy(state: State, plan: _Plan, options: AddOptions) -> str:
         else:
             media.transcode(plan.source, plan.seeded, plan.probe.duration, options.progress)
     except BaseException:
-        if plan.seeded.parent.is_dir() and not any(plan.seeded.parent.iterdir()):
-            plan.seeded.parent.rmdir()  # nothing half-made stays behind
+        for folder in (plan.seeded.parent, plan.seeded.parent.parent):  # media/<key>, then media
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()  # nothing half-made stays behind
         raise
     atomic_write(note, json.dumps(fingerprint).encode() + b"\n")
     return made

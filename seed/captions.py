@@ -16,7 +16,7 @@ from pathlib import Path
 
 import langcodes
 import webvtt
-from webvtt.errors import MalformedFileError
+from webvtt.errors import MalformedCaptionError, MalformedFileError
 
 from .errors import SeedError
 
@@ -61,16 +61,20 @@ def _load(path: Path, lang: str | None) -> Caption:
             cues = len(webvtt.from_string(vtt.decode("utf-8")).captions)
         else:
             vtt = path.read_bytes()
-            cues = len(webvtt.read(str(path)).captions)
+            cues = len(webvtt.read(str(path), strict=True).captions)
     except OSError as error:
         raise SeedError(f"{path}: cannot read it: {error.strerror}", exit_code=2) from None
-    except (MalformedFileError, UnicodeDecodeError, ValueError, IndexError) as error:
-        kind = "SubRip (.srt)" if path.suffix == ".srt" else "WebVTT"
-        raise SeedError(f"{path}: not a valid {kind} caption file ({error or 'unreadable'})", exit_code=2) from None
+    except (MalformedFileError, MalformedCaptionError, UnicodeDecodeError, ValueError, IndexError) as error:
+        raise _invalid(path, str(error) or "unreadable") from None
     if cues == 0:
-        raise SeedError(f"{path}: a caption file with no cues", exit_code=2)
+        raise _invalid(path, "no cues in it")
     label = langcodes.Language.get(lang).display_name() if lang else "Captions"
     return Caption(path, lang, label, vtt)
+
+
+def _invalid(path: Path, why: str) -> SeedError:
+    kind = "SubRip (.srt)" if path.suffix == ".srt" else "WebVTT"
+    return SeedError(f"{path}: not a valid {kind} caption file ({why})", exit_code=2)
 
 
 def _glob_escape(text: str) -> str:
