@@ -169,7 +169,10 @@ class Seeder:
             self._next_sample = time.monotonic() + SAMPLE_UPLOADS_EVERY
 
     def _sample_uploads(self) -> None:
-        for info_hash, handle in self.handles.items():
+        for info_hash in self.uploads.active():
+            handle = self.handles.get(info_hash)
+            if handle is None:
+                continue
             peers = [Peer(p.remote_endpoint(), p.total_upload) for p in handle.get_peer_info()]
             self.uploads.sample(info_hash, handle.status().total_payload_upload, peers)
 

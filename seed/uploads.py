@@ -84,6 +84,11 @@ class UploadCounter:
                 torrent.by_kind[kind] += rest // len(kinds) + (1 if i < rest % len(kinds) else 0)
         torrent.seen, torrent.total, torrent.churn = now, total, set()
 
+    def active(self) -> list[str]:
+        """Torrents with open connections or connections that came and went since the last
+        sample: the only ones a sample can change (every connection starts with an alert)."""
+        return [h for h, torrent in self._torrents.items() if torrent.seen or torrent.churn]
+
     def by_kind(self, info_hash: str) -> dict[str, int]:
         return dict(self._torrent(info_hash).by_kind)
 

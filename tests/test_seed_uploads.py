@@ -16,6 +16,7 @@ def test_kinds_come_from_libtorrents_connect_message() -> None:
 
 def test_bytes_are_split_by_kind_and_add_up_to_libtorrents_total() -> None:
     counter = UploadCounter()
+    assert counter.active() == []
     counter.connected("t", BROWSER, WEBRTC)
     counter.connected("t", CLIENT, BITTORRENT)
     counter.sample("t", 300, [Peer(BROWSER, 100), Peer(CLIENT, 200)])
@@ -30,6 +31,9 @@ def test_bytes_are_split_by_kind_and_add_up_to_libtorrents_total() -> None:
     counter.sample("t", 1400, [Peer(CLIENT, 250)])
     assert counter.by_kind("t") == {WEBRTC: 1150, BITTORRENT: 250}
     assert sum(counter.by_kind("t").values()) == 1400
+    assert counter.active() == ["t"]  # the client is still connected
+    counter.sample("t", 1400, [])  # the sample that sees it gone is the last one needed
+    assert counter.active() == []
 
     counter.forget("t")
     assert counter.by_kind("t") == {WEBRTC: 0, BITTORRENT: 0}
