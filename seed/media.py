@@ -104,8 +104,8 @@ def probe(path: Path) -> Probe:
     if formats & _OPEN_FORMATS and path.suffix.lower() in PLAYABLE_EXTENSIONS:
         return Probe(None, duration, has_video=True)
     shown = path.suffix or "no extension"
-    return Probe(f"not a browser-playable video ({shown}; browsers play .mp4, .webm, .ogv)", duration,
-                 has_video=True)
+    return Probe(f"not a browser-playable video ({shown}; the player plays {', '.join(PLAYABLE_EXTENSIONS)})",
+                 duration, has_video=True)
 
 
 def index_first(path: Path) -> bool:
@@ -226,7 +226,7 @@ def _extension_problem(path: Path) -> str | None:
     if path.suffix.lower() in PLAYABLE_EXTENSIONS:
         return None
     shown = path.suffix or "no extension"
-    return f"not a browser-playable video ({shown}; browsers play .mp4, .webm, .ogv)"
+    return f"not a browser-playable video ({shown}; the player plays {', '.join(PLAYABLE_EXTENSIONS)})"
 
 
 def _float(value: object) -> float | None:

@@ -46,3 +46,5 @@ class Entry:
     duration: int | None = None
     tags: tuple[str, ...] = ()
     captions: tuple[CaptionTrack, ...] = ()
+    #: The line of ``source`` where the description starts, for errors found in it.
+    description_line: int = 1
