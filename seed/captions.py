@@ -46,7 +46,7 @@ def find(video: Path, warn: Callable[[str], None]) -> list[Caption]:
             continue
         middle = path.name[len(video.stem):-len(path.suffix)]
         if middle and not (middle.startswith(".") and langcodes.tag_is_valid(middle[1:])):
-            if middle.startswith("."):
+            if middle.startswith(".") and "." not in middle[1:]:  # talk.x.en.vtt is another video's
                 warn(f"{path}: {middle[1:]!r} is not a language tag (as in {video.stem}.en{path.suffix}); "
                      "not used as captions")
             continue
