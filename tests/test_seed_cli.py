@@ -70,7 +70,8 @@ def test_adding_twice_is_harmless_and_keeps_the_publishers_text(video: Path, tmp
 
     assert second == first
     assert "A rabbit" in entry.read_text()
-    assert sorted(p.name for p in content.iterdir()) == ["big-buck-bunny-2008.md", "big-buck-bunny-2008.torrent"]
+    assert sorted(p.name for p in content.iterdir()) == ["big-buck-bunny-2008.jpg", "big-buck-bunny-2008.md",
+                                                         "big-buck-bunny-2008.torrent"]
     assert len(list((state / "torrents").glob("*.json"))) == 1
 
 

@@ -147,6 +147,11 @@ BAD_ENTRIES = {
     "bad date": ({**GOOD, "date": "yesterday"}, None, "must be a date", 4),
     "bad duration": ({**GOOD, "duration": "long"}, None, "whole number of seconds", 4),
     "unknown key": ({**GOOD, "titel": "typo"}, None, "unknown key 'titel'", 4),
+    "captions not a list": ({**GOOD, "captions": "talk.vtt"}, None, "'captions' must be a list like", 4),
+    "caption outside": ({**GOOD, "captions": [{"src": "../talk.vtt"}]}, None, "inside the content folder", 4),
+    "missing caption": ({**GOOD, "captions": [{"src": "talk.en.vtt", "lang": "en"}]}, None,
+                        "captions file not found", 4),
+    "caption not vtt": ({**GOOD, "captions": [{"src": "talk.srt"}]}, None, "must end in one of .vtt", 4),
     "no front matter": (None, "", "no YAML front matter", 1),
 }
 

@@ -1,7 +1,7 @@
 """Writing the entry ``<slug>.md`` for a file that ``seed add`` has hashed.
 
 Front matter: ``title``, ``magnet``, ``torrent`` (the .torrent copied next to the entry,
-as a relative path), ``date`` and, when known, ``duration``. The body is a placeholder
+as a relative path), ``date`` and, when known, ``duration``, ``poster`` and ``captions``. The body is a placeholder
 description for the publisher to edit. Adding the same file again refreshes the magnet
 and the .torrent and keeps everything the publisher wrote.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import frontmatter
@@ -20,6 +21,8 @@ from .magnet import MagnetError, parse_magnet
 from .reader import read_front_matter
 from .slugs import RESERVED_SLUGS, slugify
 
+#: Writes files beside an entry, given its slug and front matter; returns the keys naming them.
+Attach = Callable[[str, Mapping[str, object]], Mapping[str, object]]
 _PLACEHOLDER = "Describe this video here: what it shows, who made it, where it comes from.\n"
 
 
@@ -32,8 +35,11 @@ def title_from(file_name: str) -> str:
 
 
 def write_entry(content_dir: Path, file_name: str, info_hash: str, magnet: str, torrent: bytes,
-                duration: int | None = None) -> Path:
+                duration: int | None = None, attach: Attach | None = None) -> Path:
     """Create or refresh the entry for this torrent; returns the ``.md`` path.
+
+    ``attach(slug, front_matter)`` writes files beside the entry (``seed add``'s poster and
+    captions, named after the slug) and returns the front-matter keys that name them.
 
     Raises :class:`ContentError` if the entry to refresh cannot be read back.
     """
@@ -56,6 +62,8 @@ def write_entry(content_dir: Path, file_name: str, info_hash: str, magnet: str, 
             meta["duration"] = duration
         post = frontmatter.Post(_PLACEHOLDER)
         post.metadata.update(meta)
+    if attach is not None:
+        post.metadata.update(attach(slug, post.metadata))
     text = frontmatter.dumps(post, sort_keys=False, width=100_000, allow_unicode=True) + "\n"
     atomic_write(content_dir / torrent_name, torrent)
     atomic_write(entry, text.encode("utf-8"))
