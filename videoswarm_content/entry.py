@@ -45,7 +45,6 @@ class Entry:
     date: datetime.date | None = None
     duration: int | None = None
     tags: tuple[str, ...] = ()
-    captions: tuple[CaptionTrack, ...] = ()
     #: The line of ``source`` where the description starts, for errors found in it.
     description_line: int = 1
     captions: tuple[CaptionTrack, ...] = ()

@@ -86,7 +86,6 @@ def load_entry(path: Path) -> Entry:
         date=field.date("date"),
         duration=field.duration("duration"),
         tags=field.tags("tags"),
-        captions=field.captions("captions"),
         description_line=front.body_line,
         captions=field.captions("captions"),
     )
