@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fastbencode import bdecode
 from markupsafe import Markup, escape
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -38,6 +39,8 @@ from .content import Entry, load_entries
 from .csp import inline_script_hashes, policy
 from .description import DescriptionRenderer
 from .errors import SitegenError
+from .feeds import JSON_PATH, RSS_PATH, FeedItem, Site, discovery_tags, json_feed, rss
+from .mirrors import check_mirror, file_url, torrent_with_web_seeds, with_mirrors
 
 log = logging.getLogger("mkdocs.plugins.videoswarm")
 
@@ -61,6 +64,10 @@ class VideoswarmConfig(Config):
     csp = c.Type(str, default="csp.txt")
     #: Fetch the player bundle from the npm registry when it is not cached.
     fetch = c.Type(bool, default=True)
+    #: Web seed base URLs of volunteers' mirrors (``seed run --webseed-port``), added to every video.
+    mirrors = c.ListOfItems(c.Type(str), default=[])
+    #: How many videos ``feed.xml`` and ``feed.json`` list, newest first; 0 for all.
+    feed_limit = c.Type(int, default=0)
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,8 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         self._renderer = DescriptionRenderer()
         self._script_hashes: set[str] = set()
         self._progress: tqdm | None = None
+        #: The .torrent published for each slug: the entry's, with the mirrors in its url-list.
+        self._torrents: dict[str, bytes] = {}
 
     # --- mkdocs events, in build order ---
 
@@ -87,6 +96,13 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         for server in self.config.ice_servers:
             if "urls" not in server:
                 raise PluginError(f"videoswarm: every ice_servers item needs 'urls', got {server!r}")
+        try:
+            for url in self.config.mirrors:
+                check_mirror(url)
+        except SitegenError as error:
+            raise PluginError(str(error)) from None
+        if self.config.feed_limit < 0:
+            raise PluginError(f"videoswarm: feed_limit must be 0 (all) or more, not {self.config.feed_limit}")
         config.theme.dirs.append(str(TEMPLATES))
         config.extra_css.append("assets/videoswarm.css")
         if config.nav is None:
@@ -96,7 +112,8 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         docs_dir = Path(config.docs_dir)
         try:
-            self._entries = load_entries(docs_dir)
+            self._entries = [with_mirrors(e, self.config.mirrors) for e in load_entries(docs_dir)]
+            self._torrents = self._published_torrents()
             bundle = load_bundle(fetch=self.config.fetch)
         except SitegenError as error:
             raise PluginError(str(error)) from None
@@ -116,7 +133,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         for entry in self._entries:
             self._add_page(files, config, f"{entry.slug}/index.md", _Generated("video", entry))
             if entry.torrent:
-                files.append(File.generated(config, _torrent_uri(entry), abs_src_path=str(entry.torrent)))
+                files.append(File.generated(config, _torrent_uri(entry), content=self._torrents[entry.slug]))
             if entry.poster:
                 files.append(File.generated(config, _poster_uri(entry), abs_src_path=str(entry.poster)))
         for name in _OUR_ASSETS:
@@ -125,6 +142,8 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         files.append(File.generated(config, "assets/webtorrent.min.js", content=bundle.webtorrent))
         if self.config.allowlist:
             files.append(File.generated(config, self.config.allowlist, content=self._allowlist()))
+        for feed in self._feeds(config):
+            files.append(feed)
         self._script_hashes = set()
         # Shown only on a terminal (tqdm turns itself off otherwise): reading, then writing, every page.
         self._progress = tqdm(total=len(files.documentation_pages()), desc="Reading pages", unit=" pages",
@@ -170,6 +189,8 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         self._script_hashes |= inline_script_hashes(output)
         if self._progress is not None:
             self._progress.update()
+        if config.site_url and "</head>" in output:
+            output = output.replace("</head>", discovery_tags(_base(config.site_url), config.site_name) + "</head>", 1)
         return output
 
     def on_post_template(self, output_content: str, template_name: str, config: MkDocsConfig) -> str:
@@ -238,6 +259,39 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
             )
         return context
 
+    def _published_torrents(self) -> dict[str, bytes]:
+        torrents = {}
+        for entry in self._entries:
+            if entry.torrent is not None and entry.magnet.name:
+                urls = [file_url(base, entry.magnet.name) for base in self.config.mirrors]
+                torrents[entry.slug] = torrent_with_web_seeds(entry.torrent.read_bytes(), urls, str(entry.torrent))
+            elif entry.torrent is not None:
+                torrents[entry.slug] = entry.torrent.read_bytes()
+        return torrents
+
+    def _feeds(self, config: MkDocsConfig) -> list[File]:
+        """``feed.xml`` and ``feed.json``, which need absolute URLs: none without ``site_url``."""
+        if not config.site_url:
+            log.warning("videoswarm: no site_url in mkdocs.yml, so no feed.xml or feed.json: "
+                        "mirrors and feed readers need the site's address")
+            return []
+        base = _base(config.site_url)
+        site = Site(config.site_name, base, config.site_description or f"Videos from {config.site_name}")
+        entries = self._entries[:self.config.feed_limit] if self.config.feed_limit else self._entries
+        items = [
+            FeedItem(
+                entry=e, page_url=f"{base}{e.slug}/",
+                torrent_url=base + _torrent_uri(e) if e.slug in self._torrents else None,
+                torrent_size=len(self._torrents.get(e.slug, b"")),
+                content_size=_content_size(self._torrents.get(e.slug)),
+                poster_url=base + _poster_uri(e) if e.poster else None,
+                description_html=str(self._description(e)),
+            )
+            for e in entries
+        ]
+        return [File.generated(config, RSS_PATH, content=rss(site, items)),
+                File.generated(config, JSON_PATH, content=json_feed(site, items))]
+
     def _allowlist(self) -> str:
         lines = ["# Info hashes of every video on this site, for the tracker's TRACKER_ALLOWLIST."]
         lines += [f"{e.magnet.info_hash}  # {e.slug}" for e in sorted(self._entries, key=lambda e: e.slug)]
@@ -251,6 +305,19 @@ def _torrent_uri(entry: Entry) -> str:
 def _poster_uri(entry: Entry) -> str:
     assert entry.poster is not None
     return f"{entry.slug}/poster{entry.poster.suffix.lower()}"
+
+
+def _base(site_url: str) -> str:
+    return site_url if site_url.endswith("/") else site_url + "/"
+
+
+def _content_size(torrent: bytes | None) -> int | None:
+    """The video's size in bytes, from its (already checked) .torrent."""
+    if torrent is None:
+        return None
+    info = bdecode(torrent)[b"info"]
+    length = info.get(b"length")
+    return length if isinstance(length, int) else sum(f[b"length"] for f in info.get(b"files", []))
 
 
 def _duration(seconds: int | None) -> str | None:
