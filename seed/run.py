@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from . import status
+from .mirror import Mirror
 from .session import Options, Seeder
 from .state import State
 from .webseed import WebSeed
@@ -29,6 +30,9 @@ class RunOptions:
     webseed_port: int | None = None
     webseed_host: str = "127.0.0.1"
     status_interval: float = 30.0
+    #: Seconds between two polls of a followed feed, and before a video gone from it is deleted.
+    follow_interval: float = 600.0
+    mirror_grace: float = 86400.0
 
 
 def log(message: str) -> None:
@@ -48,18 +52,20 @@ def run(state: State, options: RunOptions) -> int:
     state.prepare()
     webseed = WebSeed(options.webseed_port, options.webseed_host) if options.webseed_port is not None else None
     seeder = Seeder(state, options.session, log)
+    mirror = Mirror(state, seeder, log, options.follow_interval, options.mirror_grace)
     failed = 0
     try:
         port = seeder.listen_port()
         log(f"seed run: state {state.root}, BitTorrent port {port}"
             + (f", web seed on http://{options.webseed_host}:{webseed.port}/" if webseed else ""))
         seeder.sync()
+        mirror.start()
         if not seeder.handles and not seeder.refused:
             log(f"nothing to seed yet: add a video with `seed add FILE --tracker URL --state {state.root}`")
         if webseed:
             webseed.update(seeder.files())
             webseed.start()
-        _report(seeder, state, options.status_interval)  # `seed status` answers from the start
+        _report(seeder, state, options.status_interval, mirror)  # `seed status` answers from the start
         next_rescan = time.monotonic() + RESCAN_EVERY
         next_status = time.monotonic() + min(options.status_interval, 5)
         next_resume = time.monotonic() + SAVE_RESUME_EVERY
@@ -70,8 +76,10 @@ def run(state: State, options: RunOptions) -> int:
                 if seeder.sync() and webseed:
                     webseed.update(seeder.files())
                 next_rescan = now + RESCAN_EVERY
+            if mirror.tick() and webseed:
+                webseed.update(seeder.files())
             if now >= next_status:
-                _report(seeder, state, options.status_interval)
+                _report(seeder, state, options.status_interval, mirror)
                 next_status = now + options.status_interval
             if now >= next_resume:
                 seeder.save_resume(only_if_modified=True)
@@ -80,6 +88,7 @@ def run(state: State, options: RunOptions) -> int:
         failed = seeder.save_resume()
         log(f"saved resume data for {len(seeder.handles) - failed} of {len(seeder.handles)} torrents")
     finally:
+        mirror.close()
         if webseed:
             webseed.stop()
         seeder.close()
@@ -88,11 +97,11 @@ def run(state: State, options: RunOptions) -> int:
     return 1 if failed else 0
 
 
-def _report(seeder: Seeder, state: State, interval: float) -> None:
-    torrents = seeder.statuses()
+def _report(seeder: Seeder, state: State, interval: float, mirror: Mirror) -> None:
+    torrents = mirror.statuses(seeder.statuses())
     for torrent in torrents:
         log(f"status {status.line(torrent)}")
     try:
-        status.write(state.status_file, interval, torrents)
+        status.write(state.status_file, interval, torrents, mirror.subscriptions())
     except OSError as error:
         log(f"cannot write {state.status_file}: {error.strerror}")

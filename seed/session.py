@@ -103,6 +103,10 @@ class Seeder:
         #: Offers relayed to each torrent since its last WebSocket announce, and when to announce again.
         self._offers: dict[str, int] = {}
         self._offers_refresh_at = max(1, self.session.get_settings()["max_webtorrent_offers"] // 2)
+        #: Torrents that seed/mirror.py added and looks after (sync() leaves them alone),
+        #: and those of them still downloading, which the web seed must not serve.
+        self.adopted: set[str] = set()
+        self.partial: set[str] = set()
 
     def listen_port(self, timeout: float = 10) -> int:
         """The TCP port libtorrent listens on, once it does."""
@@ -131,7 +135,7 @@ class Seeder:
             self.refused.pop(info_hash, None)
             self._add(record)
             changed = True
-        for info_hash in sorted(self.handles.keys()):
+        for info_hash in sorted(self.handles.keys() - self.adopted):
             record = self.records[info_hash]
             problem = "its record was removed" if info_hash not in wanted else record.file_problem()
             if problem:
@@ -146,9 +150,25 @@ class Seeder:
     def files(self) -> dict[str, Path]:
         """File name → path of every seeded file, for the web seed (first added wins a name)."""
         table: dict[str, Path] = {}
-        for record in self.records.values():
-            table.setdefault(record.name, record.path)
+        for info_hash, record in self.records.items():
+            if info_hash not in self.partial:
+                table.setdefault(record.name, record.path)
         return table
+
+    def adopt(self, record: Record, handle: lt.torrent_handle, complete: bool) -> None:
+        """Seed (and report) a torrent that another module added to the session and looks after."""
+        self.handles[record.info_hash] = handle
+        self.records[record.info_hash] = record
+        self.adopted.add(record.info_hash)
+        if not complete:
+            self.partial.add(record.info_hash)
+
+    def release(self, info_hash: str) -> lt.torrent_handle:
+        """Forget an adopted torrent; its owner removes it from the session."""
+        self.adopted.discard(info_hash)
+        self.partial.discard(info_hash)
+        del self.records[info_hash]
+        return self.handles.pop(info_hash)
 
     def pump(self, wait: float = 0.5) -> None:
         """Wait up to ``wait`` seconds for alerts, then handle all that arrived."""
@@ -271,6 +291,8 @@ class Seeder:
         if isinstance(alert, lt.torrent_log_alert):
             self._count_offer(info_hash, alert.log_message())
             return
+        if info_hash not in self.handles:
+            return  # the last alerts of a torrent just removed (a mirrored video dropped)
         record = self.records.get(info_hash)
         name = record.name if record else info_hash
         if isinstance(alert, lt.tracker_announce_alert) and alert.tracker_url().startswith(_WEBSOCKET):
