@@ -213,6 +213,6 @@ def test_a_follower_mirrors_the_site_and_plays_it_alone(origin: Origin, playwrig
         again.wait_for("status clip.mp4", timeout=30)
         assert again.status()["clip.mp4"]["state"] == "seeding"
         assert "mirror: 127.0.0.1: seeding clip.mp4 again" in again.log
-        assert "downloading clip.mp4" not in again.log and "checking" not in again.log
+        assert "downloading clip.mp4" not in again.log and "checking the file" not in again.log
     finally:
         assert again.stop() == 0
