@@ -12,17 +12,17 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from videoswarm_content.errors import ContentError
+from videoswarm_content.files import writable_problem
+from videoswarm_content.magnet import magnet_uri, web_seed_url
+from videoswarm_content.schemes import HTTP_SCHEMES, TRACKER_SCHEMES, has_scheme, spelled
+from videoswarm_content.writer import write_entry
 
 from . import media
-from .content import check_writable, write_entry
 from .errors import SeedError
-from .magnet import magnet_uri, web_seed_url
 from .state import State
 from .torrent import make_torrent
-
-TRACKER_SCHEMES = ("ws", "wss", "http", "https")
-WEB_SEED_SCHEMES = ("http", "https")
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,8 @@ class Added:
 
 def check_url(url: str, schemes: Sequence[str], what: str) -> str:
     """``url`` if it is an absolute URL with one of ``schemes``, else a usage error naming it."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in schemes or not parts.hostname:
-        wanted = " or ".join(f"{s}://" for s in schemes)
-        raise SeedError(f"{what} {url!r} is not a {wanted} URL", exit_code=2)
+    if not has_scheme(url, schemes):
+        raise SeedError(f"{what} {url!r} is not a {spelled(schemes)} URL", exit_code=2)
     return url
 
 
@@ -73,10 +71,12 @@ def add(state: State, files: Sequence[Path], options: AddOptions, warn: Callable
     for url in options.trackers:
         check_url(url, TRACKER_SCHEMES, "tracker")
     for url in options.web_seeds:
-        check_url(url, WEB_SEED_SCHEMES, "web seed")
+        check_url(url, HTTP_SCHEMES, "web seed")
     for path in files:
         check_file(path)
-    check_writable(options.content_dir)
+    problem = writable_problem(options.content_dir)
+    if problem:
+        raise SeedError(f"content directory {options.content_dir} cannot be written: {problem}")
     for path in files:
         yield _add_one(state, path, options, warn)
 
@@ -90,5 +90,8 @@ def _add_one(state: State, path: Path, options: AddOptions, warn: Callable[[str]
     torrent = make_torrent(path, options.trackers, web_seeds, progress=options.progress)
     record = state.add(torrent, path, before)
     magnet = magnet_uri(record.info_hash, path.name, options.trackers, web_seeds)
-    entry = write_entry(options.content_dir, path.name, record.info_hash, magnet, torrent, probe.duration)
+    try:
+        entry = write_entry(options.content_dir, path.name, record.info_hash, magnet, torrent, probe.duration)
+    except ContentError as error:
+        raise SeedError(f"cannot refresh its content entry: {error}") from None
     return Added(path, record.info_hash, magnet, entry)

@@ -14,9 +14,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from videoswarm_content.files import atomic_write
+
 from .errors import SeedError
 from .feed import FeedError, client, fetch
-from .state import State, atomic_write
+from .state import State
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,62}\Z")
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\Z", re.IGNORECASE)

@@ -37,10 +37,12 @@ from dataclasses import dataclass, field
 
 import libtorrent as lt
 
+from videoswarm_content.files import atomic_write
+
 from . import follow
 from .feed import FeedError, FeedVideo, Torrent, client, fetch, fetch_torrent
 from .session import Seeder
-from .state import Record, State, atomic_write
+from .state import Record, State
 from .status import TorrentStatus, size
 
 #: How often a download's progress is looked at.

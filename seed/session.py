@@ -33,6 +33,8 @@ from pathlib import Path
 
 import libtorrent as lt
 
+from videoswarm_content.schemes import is_websocket
+
 from .errors import SeedError
 from .state import Record, State
 from .status import TorrentStatus
@@ -42,7 +44,6 @@ _ALERTS = (lt.alert_category.error | lt.alert_category.status | lt.alert_categor
 
 #: How libtorrent's torrent log shows an offer a WebSocket tracker relayed to us.
 _RELAYED_OFFER = ("WEBSOCKET_TRACKER_READ", '"offer":{')
-_WEBSOCKET = ("ws://", "wss://")
 
 RETRY_FIRST = 10.0
 RETRY_MAX = 300.0
@@ -257,7 +258,7 @@ class Seeder:
             return
         self._offers[info_hash] = self._offers.get(info_hash, 0) + 1
         if self._offers[info_hash] == self._offers_refresh_at:  # once: the announce resets the count
-            _reannounce(self.handles[info_hash], lambda url: url.startswith(_WEBSOCKET))
+            _reannounce(self.handles[info_hash], is_websocket)
 
     def _refuse(self, record: Record, problem: str) -> None:
         """Keep a changed file out of the swarm, and say so once (not at every rescan)."""
@@ -295,7 +296,7 @@ class Seeder:
             return  # the last alerts of a torrent just removed (a mirrored video dropped)
         record = self.records.get(info_hash)
         name = record.name if record else info_hash
-        if isinstance(alert, lt.tracker_announce_alert) and alert.tracker_url().startswith(_WEBSOCKET):
+        if isinstance(alert, lt.tracker_announce_alert) and is_websocket(alert.tracker_url()):
             self._offers.pop(info_hash, None)  # libtorrent renews the offer quota with each announce
         elif isinstance(alert, lt.tracker_error_alert):
             problem = f"tracker {alert.tracker_url()}: {alert.error.message() or alert.message()}; retrying"

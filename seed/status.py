@@ -15,8 +15,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from videoswarm_content.files import atomic_write
+
 from .errors import SeedError
-from .state import atomic_write
 
 
 @dataclass(frozen=True)

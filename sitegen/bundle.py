@@ -13,9 +13,10 @@ import hashlib
 import io
 import os
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from videoswarm_content.files import atomic_write
 
 from .errors import SitegenError
 
@@ -63,7 +64,8 @@ def load_bundle(fetch: bool = True) -> Bundle:
         raise SitegenError(f"webtorrent {WEBTORRENT_VERSION} is not in the cache; run `sitegen fetch`", tarball)
     else:
         data = _download()
-        _write_atomically(tarball, data)
+        tarball.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(tarball, data)
     return Bundle(WEBTORRENT_VERSION, _extract(data, tarball))
 
 
@@ -96,10 +98,3 @@ def _extract(data: bytes, source: Path) -> dict[str, bytes]:
                 raise SitegenError(f"webtorrent tarball has no {name}", source)
             files[name] = member.read()
     return files
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        tmp.write(data)
-    os.replace(tmp.name, path)

@@ -23,7 +23,7 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from markupsafe import escape
 
-from .content import Entry
+from videoswarm_content.entry import Entry
 
 TORRENT_TYPE = "application/x-bittorrent"
 RSS_PATH = "feed.xml"

@@ -15,24 +15,18 @@ from urllib.parse import quote, urlsplit
 
 from fastbencode import bdecode, bencode
 
-from .content import Entry
-from .errors import SitegenError
-from .magnet import parse_magnet
+from videoswarm_content.entry import Entry
+from videoswarm_content.magnet import parse_magnet, web_seed_url
+from videoswarm_content.schemes import HTTP_SCHEMES, has_scheme, spelled
 
-HTTP_SCHEMES = ("http", "https")
+from .errors import SitegenError
 
 
 def check_mirror(url: str) -> str:
     """``url`` if it is an absolute http(s) base URL, else a :class:`SitegenError` naming it."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in HTTP_SCHEMES or not parts.hostname or parts.query or parts.fragment:
-        raise SitegenError(f"videoswarm: mirrors must be http:// or https:// base URLs, not {url!r}")
+    if not has_scheme(url, HTTP_SCHEMES) or urlsplit(url).query or urlsplit(url).fragment:
+        raise SitegenError(f"videoswarm: mirrors must be {spelled(HTTP_SCHEMES)} base URLs, not {url!r}")
     return url
-
-
-def file_url(base: str, file_name: str) -> str:
-    """The URL of one file under a web seed base."""
-    return base.rstrip("/") + "/" + quote(file_name)
 
 
 def with_mirrors(entry: Entry, mirrors: Sequence[str]) -> Entry:
@@ -40,7 +34,7 @@ def with_mirrors(entry: Entry, mirrors: Sequence[str]) -> Entry:
     name = entry.magnet.name
     if not mirrors or not name:
         return entry
-    urls = [file_url(base, name) for base in mirrors]
+    urls = [web_seed_url(base, name) for base in mirrors]
     new = [url for url in urls if url not in entry.magnet.web_seeds]
     if not new:
         return entry

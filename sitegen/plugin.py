@@ -1,7 +1,7 @@
 """The mkdocs plugin: turns a folder of ``<slug>.md`` video entries into a video site.
 
 mkdocs' ``docs_dir`` is the content folder. In ``on_files`` the plugin takes each
-top-level ``*.md`` as a video entry (see :mod:`sitegen.content`), drops it and the
+top-level ``*.md`` as a video entry (see :mod:`videoswarm_content`), drops it and the
 poster and torrent it names from the build, and adds generated pages in their place:
 
 - ``index.html``: every video, with poster, start of the description and live peers;
@@ -34,13 +34,18 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from tqdm import tqdm
 
+from videoswarm_content.entry import Entry
+from videoswarm_content.errors import ContentError
+from videoswarm_content.magnet import web_seed_url
+from videoswarm_content.reader import load_entries
+from videoswarm_content.schemes import WEBSOCKET_SCHEMES, has_scheme, spelled
+
 from .bundle import load_bundle
-from .content import Entry, load_entries
 from .csp import inline_script_hashes, policy
 from .description import DescriptionRenderer
 from .errors import SitegenError
 from .feeds import JSON_PATH, RSS_PATH, FeedItem, Site, discovery_tags, json_feed, rss
-from .mirrors import check_mirror, file_url, torrent_with_web_seeds, with_mirrors
+from .mirrors import check_mirror, torrent_with_web_seeds, with_mirrors
 
 log = logging.getLogger("mkdocs.plugins.videoswarm")
 
@@ -91,8 +96,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         for url in self.config.trackers:
-            if not url.startswith(("ws://", "wss://")):
-                raise PluginError(f"videoswarm: trackers must be WebSocket URLs (ws:// or wss://), not {url!r}")
+            if not has_scheme(url, WEBSOCKET_SCHEMES):
+                raise PluginError(f"videoswarm: trackers must be WebSocket URLs ({spelled(WEBSOCKET_SCHEMES)}), "
+                                  f"not {url!r}")
         for server in self.config.ice_servers:
             if "urls" not in server:
                 raise PluginError(f"videoswarm: every ice_servers item needs 'urls', got {server!r}")
@@ -115,7 +121,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
             self._entries = [with_mirrors(e, self.config.mirrors) for e in load_entries(docs_dir)]
             self._torrents = self._published_torrents()
             bundle = load_bundle(fetch=self.config.fetch)
-        except SitegenError as error:
+        except ContentError as error:
             raise PluginError(str(error)) from None
 
         # The entries' own files are published through their pages, not copied as they are.
@@ -263,7 +269,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         torrents = {}
         for entry in self._entries:
             if entry.torrent is not None and entry.magnet.name:
-                urls = [file_url(base, entry.magnet.name) for base in self.config.mirrors]
+                urls = [web_seed_url(base, entry.magnet.name) for base in self.config.mirrors]
                 torrents[entry.slug] = torrent_with_web_seeds(entry.torrent.read_bytes(), urls, str(entry.torrent))
             elif entry.torrent is not None:
                 torrents[entry.slug] = entry.torrent.read_bytes()

@@ -26,12 +26,12 @@ import yaml
 from fastbencode import bdecode
 from playwright.sync_api import Playwright
 
-from sitegen.magnet import parse_magnet
 from tests.support.browser import chromium
 from tests.support.processes import Server, free_port, start_tracker
 from tests.support.seeder import SeedRun, add, make_clip, seed, sha256
 from tests.support.site import build_site, make_video, run_sitegen, wait_playing, write_config
 from tests.support.static import StaticSite
+from videoswarm_content.magnet import parse_magnet
 
 TORRENT = "application/x-bittorrent"
 

@@ -13,8 +13,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from sitegen.content import load_entry
 from tests.support.seeder import add, make_clip, seed
+from videoswarm_content.reader import load_entry
 
 NOBODY = 65534
 TRACKERS = ["wss://tracker.example.org/announce", "https://tracker.example.org/announce"]

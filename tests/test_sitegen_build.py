@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from seed.content import write_entry as seed_entry
-from seed.magnet import magnet_uri
 from sitegen.bundle import WEBTORRENT_VERSION, cache_dir
 from sitegen.cli import main
 from sitegen.csp import inline_script_hashes
-from sitegen.magnet import MagnetError, parse_magnet
 from tests.support.libtorrent_peer import info_hash, make_torrent
 from tests.support.site import add_video, build_site, make_video, run_sitegen, write_config, write_entry
 from tracker_app.allowlist import read_allowlist
+from videoswarm_content.magnet import MagnetError, magnet_uri, parse_magnet
+from videoswarm_content.writer import write_entry as seed_entry
 
 TRACKER = "ws://127.0.0.1:9/announce"
 HASH = "0123456789abcdef0123456789abcdef01234567"
@@ -91,7 +90,7 @@ def test_csp_allows_exactly_the_theme_inline_scripts(built: tuple[Path, Path, by
 
 
 def test_entry_written_by_seed_add_builds(tmp_path: Path, video: Path, config: Path) -> None:
-    """The seeder's own writer (seed/content.py) makes entries the site accepts: tr=, ws=, .torrent, duration."""
+    """seed add's writer (videoswarm_content.writer) makes entries the site accepts: tr=, ws=, .torrent, duration."""
     content = tmp_path / "content"
     torrent = make_torrent(video, [TRACKER])
     web_seed = "https://cdn.example/videos/clip.mp4"

@@ -12,7 +12,7 @@ const VIDEO_FILE = /\.(mp4|m4v|webm|mkv|mov|ogv)$/i
 
 const URL_PARAMS = { tr: /^(wss?|https?):\/\//i, ws: /^https?:\/\//i, xs: /^https?:\/\//i, as: /^https?:\/\//i }
 
-/** Check a magnet link the way the build does (sitegen/magnet.py); returns an error message or null. */
+/** Check a magnet link the way the build does (videoswarm_content/magnet.py); returns an error message or null. */
 export function magnetProblem (text) {
   const uri = String(text || '').trim()
   if (!uri) return 'Paste a magnet link first.'

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from playwright.sync_api import Frame, Page
 
-from seed.magnet import magnet_uri
+from videoswarm_content.magnet import magnet_uri
 
 from .libtorrent_peer import info_hash, make_torrent
 from .processes import ROOT
