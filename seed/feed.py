@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
+from xml.sax import SAXException
 
 import feedparser
 import httpx
@@ -98,7 +99,7 @@ def fetch(http: httpx.Client, url: str, etag: str | None = None, last_modified: 
 def fetch_torrent(http: httpx.Client, video: FeedVideo) -> Torrent:
     """Download and check the item's ``.torrent``: a single-file v1 torrent, with the info hash the feed gave."""
     if video.torrent_url is None:
-        raise FeedError(f"{video.title!r}: the feed gives no .torrent (enclosure of type {TORRENT_TYPE})")
+        raise FeedError(f"the feed gives no .torrent for it (an enclosure of type {TORRENT_TYPE})")
     _, data = _get(http, video.torrent_url, MAX_TORRENT_BYTES, "its .torrent")
     try:
         info = lt.torrent_info(data)
@@ -145,8 +146,8 @@ def _describe(error: httpx.HTTPError) -> str:
 
 def _parse_xml(body: bytes, url: str) -> list[FeedVideo]:
     parsed = feedparser.parse(body)
-    if not parsed.get("version"):
-        problem = parsed.get("bozo_exception")
+    problem = parsed.get("bozo_exception")
+    if not parsed.get("version") or isinstance(problem, SAXException):  # feedparser guesses on broken XML
         raise FeedError(f"{url} is not an RSS, Atom or JSON feed" + (f" ({problem})" if problem else ""))
     videos = []
     for item in parsed.entries:

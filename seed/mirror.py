@@ -333,8 +333,9 @@ class Mirror:
             if handle is None or item.complete:
                 continue
             status = handle.status()
-            if status.errc.value():
-                self._fail(item, status.errc.message())
+            error = self.seeder.file_errors.get(item.info_hash) or (status.errc.value() and status.errc.message())
+            if error:
+                self._fail(item, str(error))
             elif status.is_seeding or status.progress >= 1.0 and status.state == lt.torrent_status.states.finished:
                 item.complete = True
                 self._save(item)

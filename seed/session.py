@@ -108,6 +108,8 @@ class Seeder:
         #: and those of them still downloading, which the web seed must not serve.
         self.adopted: set[str] = set()
         self.partial: set[str] = set()
+        #: The last file error of each torrent (a full disk while downloading is one), for the mirror.
+        self.file_errors: dict[str, str] = {}
 
     def listen_port(self, timeout: float = 10) -> int:
         """The TCP port libtorrent listens on, once it does."""
@@ -168,6 +170,7 @@ class Seeder:
         """Forget an adopted torrent; its owner removes it from the session."""
         self.adopted.discard(info_hash)
         self.partial.discard(info_hash)
+        self.file_errors.pop(info_hash, None)
         del self.records[info_hash]
         return self.handles.pop(info_hash)
 
@@ -324,6 +327,7 @@ class Seeder:
             self.log(f"{name}: resume data rejected ({alert.message()}): checking the file")
         elif isinstance(alert, (lt.file_error_alert, lt.torrent_error_alert)):
             self._problems[info_hash] = alert.message()
+            self.file_errors[info_hash] = alert.message()
             self.log(f"{name}: {alert.message()}")
         elif isinstance(alert, lt.hash_failed_alert):
             self.log(f"{name}: piece {alert.piece_index} does not match the torrent: was the file changed?")

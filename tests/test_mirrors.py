@@ -23,14 +23,17 @@ import httpx
 import pytest
 import torf
 import yaml
-from fastbencode import bdecode
+from fastbencode import bdecode, bencode
 from playwright.sync_api import Playwright
 
+from seed.torrent import make_torrent
+from seed.webseed import WebSeed
 from tests.support.browser import chromium
 from tests.support.processes import Server, free_port, start_tracker
-from tests.support.seeder import SeedRun, add, make_clip, seed, sha256
+from tests.support.seeder import SEED, SeedRun, add, make_clip, seed, sha256
 from tests.support.site import build_site, make_video, run_sitegen, wait_playing, write_config
 from tests.support.static import StaticSite
+from tests.test_seed_reliability import SmallDisk
 from videoswarm_content.magnet import parse_magnet
 
 TORRENT = "application/x-bittorrent"
@@ -216,3 +219,140 @@ def test_a_follower_mirrors_the_site_and_plays_it_alone(origin: Origin, playwrig
         assert "downloading clip.mp4" not in again.log and "checking the file" not in again.log
     finally:
         assert again.stop() == 0
+
+
+# --- Bad input and faults ---
+
+def rss_feed(items: list[tuple[str, str | None]]) -> str:
+    """A hand-written RSS 2.0 feed: (title, .torrent URL or None) per item, as other sites write them."""
+    body = "".join(f"<item><title>{title}</title><link>https://elsewhere.example.org/{n}</link>"
+                   + (f'<enclosure url="{url}" length="1" type="{TORRENT}"/>' if url else "") + "</item>"
+                   for n, (title, url) in enumerate(items))
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bad</title>{body}</channel></rss>'
+
+
+@dataclass
+class BadSite:
+    url: str
+    media: Path
+    web_seed: WebSeed
+
+
+@pytest.fixture(scope="module")
+def bad_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BadSite]:
+    """A site whose feed lists one good video among every kind of bad item.
+
+    The good and the too-large videos are served by a web seed; nobody has the data of
+    the one whose torrent names a file ``../../escape.mp4``.
+    """
+    root = tmp_path_factory.mktemp("bad")
+    media, pages = root / "media", root / "pages"
+    pages.mkdir()
+    good = make_video(media / "good.mp4", seconds=2)
+    large = make_clip(media / "large.mp4", seconds=3)
+    nowhere = media / "nowhere.mp4"
+    nowhere.write_bytes(bytes(range(256)) * 400)
+    web_seed = WebSeed(port=0)
+    web_seed.update({"good.mp4": good, "large.mp4": large})
+    web_seed.start()
+    base = f"http://127.0.0.1:{web_seed.port}/"
+    (pages / "good.torrent").write_bytes(make_torrent(good, [], [base + "good.mp4"], progress=False))
+    (pages / "large.torrent").write_bytes(make_torrent(large, [], [base + "large.mp4"], progress=False))
+    escape = bdecode(make_torrent(nowhere, [], progress=False))
+    escape[b"info"][b"name"] = b"../../escape.mp4"
+    (pages / "escape.torrent").write_bytes(bencode(escape))
+    (pages / "bad.torrent").write_bytes(b"d8:announce4:nopee")
+    (pages / "index.html").write_text("<!doctype html><title>No feed here</title><p>Just a page.")
+    (pages / "garbage.xml").write_text("<rss><channel><item><title>unclosed")
+    try:
+        with StaticSite(pages) as server:
+            (pages / "feed.xml").write_text(rss_feed([
+                ("Good", f"{server.url}/good.torrent"), ("Missing", f"{server.url}/missing.torrent"),
+                ("Broken", f"{server.url}/bad.torrent"), ("Large", f"{server.url}/large.torrent"),
+                ("Escape", f"{server.url}/escape.torrent"), ("Plain", None),
+            ]))
+            yield BadSite(server.url, media, web_seed)
+    finally:
+        web_seed.stop()
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    (None, "cannot fetch the feed"),
+    ("/", "is a web page with no feed link"),
+    ("/garbage.xml", "is not an RSS, Atom or JSON feed"),
+    ("/nope.xml", "the feed answered HTTP 404"),
+], ids=["unreachable", "no feed", "malformed feed", "missing feed"])
+def test_follow_refuses_what_is_not_a_feed(bad_site: BadSite, tmp_path: Path, path: str | None, message: str) -> None:
+    url = f"http://127.0.0.1:{free_port()}/" if path is None else bad_site.url + path
+    done = seed("follow", url, "--state", tmp_path / "state")
+    refused(done, message)
+    assert not (tmp_path / "state" / "follow").exists() or not any((tmp_path / "state" / "follow").iterdir())
+
+
+def test_bad_items_are_reported_and_block_nothing(bad_site: BadSite, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    done = seed("follow", f"{bad_site.url}/feed.xml", "--max-size", "500K", "--name", "bad", "--state", state)
+    assert done.returncode == 0, done.stderr
+    assert "lists 6 videos" in done.stderr
+    mirror = SeedRun(state, "--follow-interval", "1", log=tmp_path / "mirror.log")
+    try:
+        mirror.wait_for("mirror: bad: good.mp4 complete and checked", timeout=60)
+        mirror.wait_for("not mirroring 'Plain'")
+        status = mirror.status()
+        assert status["good.mp4"]["state"] == "seeding" and status["good.mp4"]["source"] == "bad"
+        problems = {name: t["problem"] for name, t in status.items() if t["state"] == "not mirrored"}
+        assert "missing.torrent: its .torrent answered HTTP 404" in problems["Missing"]
+        assert "bad.torrent is not a valid .torrent" in problems["Broken"]
+        assert problems["Large"].startswith("larger than --max-size 500kB")
+        assert "gives no .torrent" in problems["Plain"]
+        for title in ("Missing", "Broken", "Large", "Plain"):
+            assert mirror.log.count(f"not mirroring {title!r}") == 1, "one line each, not one per poll"
+
+        # Nobody has this one's data: it waits at 0 % without holding up the others, inside the state directory.
+        [waiting] = [t for name, t in status.items() if name.endswith("escape.mp4")]
+        assert waiting["state"] == "downloading" and waiting["progress"] == 0 and waiting["source"] == "bad"
+        assert all(state / "mirror" / "data" / waiting["info_hash"] in path.parents
+                   for path in tmp_path.rglob("*escape*")), "the torrent's name cannot leave its folder"
+        assert "Traceback" not in mirror.log and mirror.proc.poll() is None
+    finally:
+        assert mirror.stop() == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """A 1 MiB tmpfs, as in test_seed_reliability."""
+    disk = SmallDisk(tmp_path / "disk")
+    yield disk
+    disk.close()
+
+
+def test_a_full_disk_is_reported_and_its_partial_data_not_kept(bad_site: BadSite, small_disk: SmallDisk,
+                                                              tmp_path: Path) -> None:
+    """Two videos of about 0.55 MB on a 1 MiB disk: each fits, both do not."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    base = f"http://127.0.0.1:{bad_site.web_seed.port}/"
+    files = {name: make_video(tmp_path / "media" / f"{name}.mp4", seconds=1, size="640x360", noisy=True)
+             for name in ("first", "second")}
+    bad_site.web_seed.update({**{f"{n}.mp4": p for n, p in files.items()}})
+    for name, path in files.items():
+        (pages / f"{name}.torrent").write_bytes(make_torrent(path, [], [base + path.name], progress=False))
+    state = small_disk.inside / "state"
+    with StaticSite(pages) as server:
+        (pages / "feed.xml").write_text(rss_feed([(n, f"{server.url}/{n}.torrent") for n in files]))
+        done = small_disk.run(SEED, "follow", f"{server.url}/feed.xml", "--name", "site", "--state", state)
+        assert done.returncode == 0, done.stderr
+        mirror = SeedRun(state, "--follow-interval", "1", log=tmp_path / "mirror.log", prefix=small_disk.prefix)
+        try:
+            mirror.wait_for("No space left on device", timeout=60)
+            mirror.wait_for("complete and checked", timeout=60)
+            report = json.loads(small_disk.run(SEED, "status", "--json", "--state", state).stdout)
+            states = {t["name"]: (t["state"], t["problem"]) for t in report["torrents"]}
+            [(done_name, _)] = [(n, s) for n, (s, _) in states.items() if s == "seeding"]
+            [(failed, problem)] = [(n, p) for n, (s, p) in states.items() if s == "not mirrored"]
+            assert "space" in problem, states
+            data = small_disk.outside / "state" / "mirror" / "data"
+            assert [p.name for p in data.glob("*/*")] == [done_name], "the partial file was deleted"
+            assert mirror.proc.poll() is None and "Traceback" not in mirror.log
+        finally:
+            assert mirror.stop() == 0
