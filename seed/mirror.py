@@ -1,8 +1,9 @@
 """Mirroring what the seeder follows: poll each feed, download new videos, seed them, drop old ones.
 
 ``seed run`` calls :meth:`Mirror.tick` between libtorrent alerts. Feeds and ``.torrent``
-files are fetched on a worker thread (an unreachable site must not stall the seeding), one
-poll round at a time; libtorrent is only touched from the main thread. Videos download in
+files are fetched on a daemon thread (an unreachable site must not stall the seeding, nor
+a slow one hold up the exit), one poll round at a time; libtorrent is only touched from
+the main thread. Videos download in
 parallel from the swarm and from the ``.torrent``'s web seeds, each piece checked against
 the torrent, so one whose data never arrives holds up nothing else. Once complete, a video
 is seeded like the seeder's own (browsers over WebRTC, desktop clients over TCP/uTP, the web
@@ -30,9 +31,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import libtorrent as lt
@@ -107,8 +109,8 @@ class Mirror:
         self.feeds: dict[str, _Feed] = {}
         #: Info hash each torrent URL turned out to have, for feeds that do not say.
         self._hashes: dict[str, str] = {}
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feeds")
         self._pending: Future[list[_Poll]] | None = None
+        self._closing = threading.Event()
         self._http = client()
         self._next_check = 0.0
 
@@ -145,7 +147,7 @@ class Mirror:
             due = self._due(now) if self._pending is None else []
             if due:
                 known = {i.info_hash for i in self.items.values()} | set(self.seeder.records)
-                self._pending = self._pool.submit(self._poll_all, due, known, dict(self._hashes))
+                self._pending = self._in_background(due, known, dict(self._hashes))
         return changed
 
     def statuses(self, torrents: list[TorrentStatus]) -> list[TorrentStatus]:
@@ -182,8 +184,8 @@ class Mirror:
         return rows
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._http.close()
+        """Stop polling; a request in flight is abandoned with its daemon thread."""
+        self._closing.set()
 
     # --- polling (worker thread: HTTP only, no libtorrent session) ---
 
@@ -206,9 +208,18 @@ class Mirror:
             self.feeds[subscription.name].next_poll = now + self.interval
         return due
 
-    def _poll_all(self, due: list[tuple[follow.Subscription, str | None, str | None]], known: set[str],
-                  hashes: dict[str, str]) -> list[_Poll]:
-        return [self._poll(subscription, etag, modified, known, hashes) for subscription, etag, modified in due]
+    def _in_background(self, due: list[tuple[follow.Subscription, str | None, str | None]], known: set[str],
+                       hashes: dict[str, str]) -> Future[list[_Poll]]:
+        future: Future[list[_Poll]] = Future()
+
+        def work() -> None:
+            try:
+                future.set_result([self._poll(sub, etag, modified, known, hashes) for sub, etag, modified in due])
+            except BaseException as error:  # noqa: BLE001 (a bug: raised again in the main thread by tick())
+                future.set_exception(error)
+
+        threading.Thread(target=work, name="feeds", daemon=True).start()
+        return future
 
     def _poll(self, subscription: follow.Subscription, etag: str | None, modified: str | None, known: set[str],
               hashes: dict[str, str]) -> _Poll:
@@ -221,6 +232,8 @@ class Mirror:
         listed = fetched.videos[:subscription.latest] if subscription.latest else fetched.videos
         videos: list[tuple[FeedVideo, Torrent | None, str]] = []
         for video in listed:
+            if self._closing.is_set():
+                break
             info_hash = video.info_hash or hashes.get(video.torrent_url or "")
             if info_hash in known:
                 videos.append((dataclasses.replace(video, info_hash=info_hash), None, ""))

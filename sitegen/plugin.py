@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastbencode import bdecode
+from fastbencode import bdecode  # type: ignore[attr-defined]  # re-exported, not in __all__
 from markupsafe import Markup, escape
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
