@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -95,8 +96,11 @@ def one_large(work: Path, size_mb: int) -> None:
             started = time.monotonic()
             done = seed("follow", server.url + "/", "--state", work / "mirror")
             assert done.returncode == 0, done.stderr
+            followed = time.monotonic() - started
             mirror = SeedRun(work / "mirror", "--follow-interval", "5", log=work / "mirror.log")
             try:
+                mirror.wait_for("mirror: 127.0.0.1: downloading", timeout=300)
+                added = time.monotonic() - started
                 mirror.wait_for("complete and checked", timeout=300)
                 took = time.monotonic() - started
             finally:
@@ -107,6 +111,7 @@ def one_large(work: Path, size_mb: int) -> None:
     size = video.stat().st_size / 1e6
     print(f"| seed follow -> seeding, one {size:.0f} MB video | {took:.2f} s ({size / took:.0f} MB/s) "
           f"| bare libtorrent download of the same .torrent: {bare:.2f} s | x{took / bare:.2f} |")
+    print(f"|   of which `seed follow` | {followed:.2f} s | torrent added by `seed run` at {added:.2f} s | |")
 
 
 def many_small(work: Path, videos: int, kib: int) -> None:
@@ -148,13 +153,20 @@ def main() -> None:
     parser.add_argument("--videos", type=int, default=200, help="videos in the feed (default 200)")
     parser.add_argument("--kib", type=int, default=256, help="size of each small video in KiB (default 256)")
     parser.add_argument("--only", choices=["large", "many"], help="run one part")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, states) and print it")
     args = parser.parse_args()
     print("| Figure | Result | Reference or cost | Ratio |\n| --- | --- | --- | --- |")
-    with tempfile.TemporaryDirectory(prefix="mirror-bench-") as work_dir:
+    work = Path(tempfile.mkdtemp(prefix="mirror-bench-"))
+    try:
         if args.only in (None, "large"):
-            one_large(Path(work_dir) / "large", args.size_mb)
+            one_large(work / "large", args.size_mb)
         if args.only in (None, "many"):
-            many_small(Path(work_dir) / "many", args.videos, args.kib)
+            many_small(work / "many", args.videos, args.kib)
+    finally:
+        if args.keep:
+            print(f"work folder: {work}")
+        else:
+            shutil.rmtree(work)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,11 @@ from .state import Record, State
 from .status import TorrentStatus, size
 
 #: How often a download's progress is looked at.
-CHECK_EVERY = 1.0
+CHECK_EVERY = 0.5
+#: A download that got nothing for this long asks its trackers for peers again: libtorrent
+#: forgets a peer after three failed connections (an origin at its connection limit while a
+#: whole site downloads), and the next regular announce may be half an hour away.
+STALLED_AFTER = 30.0
 
 
 @dataclass
@@ -113,6 +117,8 @@ class Mirror:
         self._closing = threading.Event()
         self._http = client()
         self._next_check = 0.0
+        #: Bytes each download had, and when it last grew.
+        self._progress: dict[str, tuple[int, float]] = {}
 
     # --- called by seed run ---
 
@@ -349,14 +355,23 @@ class Mirror:
             error = self.seeder.file_errors.get(item.info_hash) or (status.errc.value() and status.errc.message())
             if error:
                 self._fail(item, str(error))
-            elif status.is_seeding or status.progress >= 1.0 and status.state == lt.torrent_status.states.finished:
+                continue
+            if status.is_seeding or status.progress >= 1.0 and status.state == lt.torrent_status.states.finished:
                 item.complete = True
                 self._save(item)
                 handle.set_flags(lt.torrent_flags.upload_mode)
                 self.seeder.partial.discard(item.info_hash)
+                self._progress.pop(item.info_hash, None)
                 self.log(f"mirror: {item.subscription}: {item.name} complete and checked ({size(item.size)}); "
                          "seeding it")
                 changed = True
+                continue
+            done, since = self._progress.get(item.info_hash, (-1, 0.0))
+            if status.total_done != done:
+                self._progress[item.info_hash] = (status.total_done, time.monotonic())
+            elif time.monotonic() - since > STALLED_AFTER:
+                handle.force_reannounce(0, -1, lt.reannounce_flags_t.ignore_min_interval)
+                self._progress[item.info_hash] = (done, time.monotonic())
         return changed
 
     def _fail(self, item: _Item, why: str) -> None:
@@ -382,6 +397,7 @@ class Mirror:
         if item.info_hash in self.seeder.handles:
             self.seeder.session.remove_torrent(self.seeder.release(item.info_hash), lt.session.delete_files)
         del self.items[item.info_hash]
+        self._progress.pop(item.info_hash, None)
         for path in (self.root / f"{item.info_hash}.json", self.root / f"{item.info_hash}.torrent",
                      self.state.resume_dir / f"{item.info_hash}.resume"):
             path.unlink(missing_ok=True)

@@ -81,6 +81,11 @@ class Seeder:
             # Never queue a seed: every torrent in the state directory is served at once.
             "dont_count_slow_torrents": True,
             "stop_tracker_timeout": 2,
+            # A mirror downloads a whole site at once, one connection per torrent to the same origin,
+            # and the torrent log of hundreds of torrents overflowed the default queue of 1,000 alerts
+            # (measured with 200: "dropped alerts"), losing resume-data and file-error alerts with them.
+            "connections_limit": 2000,
+            "alert_queue_size": 20000,
             "alert_mask": _ALERTS,
         }
         if options.stun_server is not None:

@@ -314,8 +314,13 @@ def test_bad_items_are_reported_and_block_nothing(bad_site: BadSite, tmp_path: P
         assert all(state / "mirror" / "data" / waiting["info_hash"] in path.parents
                    for path in tmp_path.rglob("*escape*")), "the torrent's name cannot leave its folder"
         assert "Traceback" not in mirror.log and mirror.proc.poll() is None
+        text = seed("status", "--state", state).stdout
+        assert f"following bad ({bad_site.url}/feed.xml): 6 listed, 1 mirrored, 1 downloading" in text
     finally:
         assert mirror.stop() == 0
+    refused(seed("unfollow", "elsewhere", "--state", state), "not following 'elsewhere'")
+    assert "no longer following bad" in seed("unfollow", "bad", "--state", state).stderr
+    assert seed("follow", "--list", "--state", state).stdout == ""
 
 
 @pytest.fixture
