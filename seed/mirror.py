@@ -52,7 +52,7 @@ CHECK_EVERY = 0.5
 #: A download that got nothing for this long asks its trackers for peers again: libtorrent
 #: forgets a peer after three failed connections (an origin at its connection limit while a
 #: whole site downloads), and the next regular announce may be half an hour away.
-STALLED_AFTER = 30.0
+STALLED_AFTER = 15.0
 
 
 @dataclass
