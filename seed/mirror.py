@@ -124,16 +124,15 @@ class Mirror:
 
     def start(self) -> None:
         """Seed again what was mirrored before (resume data: no re-download)."""
-        (self.root / "data").mkdir(parents=True, exist_ok=True)
         for meta in sorted(self.root.glob("*.json")):
             try:
                 item = _Item(**json.loads(meta.read_text(encoding="utf-8")))
-                torrent = (self.root / f"{item.info_hash}.torrent").read_bytes()
-            except (OSError, ValueError, TypeError) as error:
-                self.log(f"mirror: ignoring {meta.name}: {error}")
-                continue
-            if meta.stem == item.info_hash:
-                self._add(item, torrent)
+                if meta.stem != item.info_hash:
+                    raise ValueError(f"it names {item.info_hash}")
+                self._add(item, (self.root / f"{item.info_hash}.torrent").read_bytes())
+            except (OSError, ValueError, TypeError, RuntimeError) as error:  # libtorrent: RuntimeError
+                self.log(f"mirror: ignoring damaged {meta.name}: {error}")
+            else:
                 self.log(f"mirror: {item.subscription}: {'seeding' if item.complete else 'downloading'} "
                          f"{item.name} again ({item.info_hash})")
 
@@ -307,7 +306,7 @@ class Mirror:
                          f"selection); dropping it in {self.grace:g} s unless it comes back")
 
     def _fits(self, torrent: Torrent, video: FeedVideo, skipped: dict[str, tuple[str, str]], name: str) -> bool:
-        free = shutil.disk_usage(self.root).free
+        free = shutil.disk_usage(self.state.root).free
         if torrent.size > free:
             problem = f"needs {size(torrent.size)}, and the disk has {size(free)} free"
             skipped[video.key] = (video.title, problem)
