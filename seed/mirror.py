@@ -290,9 +290,12 @@ class Mirror:
             used += item_size
             wanted.add(info_hash)
             item = self.items.get(info_hash)
-            if item is None and torrent is not None:
-                if self._fits(torrent, video, skipped, poll.name):
+            if item is None and torrent is not None and self._fits(torrent, video, skipped, poll.name):
+                try:
                     self._new(poll.name, video.title, torrent)
+                except OSError as error:  # a full or read-only disk: nothing half-written is kept
+                    skipped[video.key] = (video.title, f"cannot store its .torrent: {error.strerror or error}")
+                    self.log(f"mirror: {poll.name}: not mirroring {video.title!r}: {skipped[video.key][1]}")
             elif item is not None and item.missing_since is not None and item.subscription == poll.name:
                 item.missing_since = None
                 self._save(item)
@@ -316,8 +319,13 @@ class Mirror:
 
     def _new(self, subscription: str, title: str, torrent: Torrent) -> None:
         item = _Item(torrent.info_hash, subscription, torrent.name, torrent.size, title)
+        self.root.mkdir(exist_ok=True)
         atomic_write(self.root / f"{item.info_hash}.torrent", torrent.data)
-        self._save(item)
+        try:
+            atomic_write(self.root / f"{item.info_hash}.json", json.dumps(dataclasses.asdict(item)).encode() + b"\n")
+        except OSError:
+            (self.root / f"{item.info_hash}.torrent").unlink(missing_ok=True)
+            raise
         self.log(f"mirror: {subscription}: downloading {item.name} ({item.info_hash}, {size(item.size)})")
         self._add(item, torrent.data)
 
