@@ -215,7 +215,7 @@ def test_a_follower_mirrors_the_site_and_plays_it_alone(origin: Origin, playwrig
     # A restart resumes from resume data: no download, no re-check of every piece.
     again = SeedRun(mirror.state, "--follow-interval", "1", log=origin.root / "mirror-again.log")
     try:
-        again.wait_for("status clip.mp4", timeout=30)
+        again.wait_for(": seeding (from 127.0.0.1)", timeout=30)
         assert again.status()["clip.mp4"]["state"] == "seeding"
         assert "mirror: 127.0.0.1: seeding clip.mp4 again" in again.log
         assert "downloading clip.mp4" not in again.log and "checking the file" not in again.log
