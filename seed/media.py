@@ -13,7 +13,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-PLAYABLE_EXTENSIONS = frozenset({".mp4", ".m4v", ".webm", ".ogv"})
+from videoswarm_content.entry import PLAYABLE_EXTENSIONS
+
 _PLAYABLE_FORMATS = frozenset({"mov", "mp4", "m4a", "webm", "matroska", "ogg"})
 _PLAYABLE_VIDEO = frozenset({"h264", "vp8", "vp9", "av1", "theora"})
 
@@ -29,7 +30,7 @@ class Probe:
 def probe(path: Path) -> Probe:
     if path.suffix.lower() not in PLAYABLE_EXTENSIONS:
         shown = path.suffix or "no extension"
-        return Probe(f"not a browser-playable video ({shown}; browsers play .mp4, .webm, .ogv)",
+        return Probe(f"not a browser-playable video ({shown}; the player plays {', '.join(PLAYABLE_EXTENSIONS)})",
                      _ffprobe(path).duration)
     return _ffprobe(path)
 

@@ -16,6 +16,8 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import platformdirs
+
 from videoswarm_content.files import atomic_write
 
 from .errors import SitegenError
@@ -24,7 +26,8 @@ WEBTORRENT_VERSION = "2.8.5"
 #: ``dist.integrity`` of webtorrent 2.8.5 on registry.npmjs.org.
 WEBTORRENT_INTEGRITY = "sha512-oIjpuBrypApJ+RCZ8RRaHEncVSkt2cd25/I4Trb2sk9nlaEF92Dg1u8BCwqA4eJR7wIZQM95GyO7Wo4QTbrUUA=="
 DEFAULT_REGISTRY = "https://registry.npmjs.org"
-FILES = ("dist/webtorrent.min.js", "dist/sw.min.js")
+#: What the site ships from the package (the service worker is our own, assets/sw.js).
+FILES = ("dist/webtorrent.min.js",)
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,10 @@ class Bundle:
 
 
 def cache_dir() -> Path:
-    """``$SITEGEN_CACHE``, else ``$XDG_CACHE_HOME/videoswarm``, else ``~/.cache/videoswarm``."""
+    """``$SITEGEN_CACHE``, else the user's cache folder (``~/.cache/videoswarm`` on Linux, via platformdirs)."""
     if os.environ.get("SITEGEN_CACHE"):
         return Path(os.environ["SITEGEN_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "videoswarm"
+    return Path(platformdirs.user_cache_dir("videoswarm"))
 
 
 def registry() -> str:

@@ -35,14 +35,15 @@ from mkdocs.structure.pages import Page
 from tqdm import tqdm
 
 from videoswarm_content.entry import Entry
-from videoswarm_content.errors import ContentError
+from videoswarm_content.errors import ContentError, ContentErrors
+from videoswarm_content.files import outside_problem
 from videoswarm_content.magnet import web_seed_url
 from videoswarm_content.reader import load_entries
 from videoswarm_content.schemes import WEBSOCKET_SCHEMES, has_scheme, spelled
 
 from .bundle import load_bundle
 from .csp import inline_script_hashes, policy
-from .description import DescriptionRenderer
+from .description import DescriptionError, DescriptionRenderer
 from .errors import SitegenError
 from .feeds import JSON_PATH, RSS_PATH, FeedItem, Site, discovery_tags, json_feed, rss
 from .mirrors import check_mirror, torrent_with_web_seeds, with_mirrors
@@ -52,7 +53,7 @@ log = logging.getLogger("mkdocs.plugins.videoswarm")
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
 ASSETS = PACKAGE / "assets"
-_OUR_ASSETS = ("player.js", "video-page.js", "embed-page.js", "share-page.js", "publish-page.js",
+_OUR_ASSETS = ("player.js", "format.js", "video-page.js", "embed-page.js", "share-page.js", "publish-page.js",
                "index-page.js", "videoswarm.css")
 _PAGES = {"index.md": "index", "share/index.md": "share", "publish/index.md": "publish", "embed/index.md": "embed"}
 _TITLES = {"share": "Share a video", "publish": "Publish", "embed": "Player"}
@@ -120,6 +121,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         try:
             self._entries = [with_mirrors(e, self.config.mirrors) for e in load_entries(docs_dir)]
             self._torrents = self._published_torrents()
+            self._descriptions = self._render_descriptions()
             bundle = load_bundle(fetch=self.config.fetch)
         except ContentError as error:
             raise PluginError(str(error)) from None
@@ -131,9 +133,10 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
                 files.remove(file)
             elif file.src_uri in _PAGES or file.src_uri.startswith(("assets/", "sw.js")):
                 raise PluginError(f"videoswarm: {file.src_uri} in {docs_dir} clashes with a generated file")
+            elif file.abs_src_path and file.src_dir == config.docs_dir:
+                _check_inside(Path(file.abs_src_path), docs_dir)
 
         self._pages = {}
-        self._descriptions = {}
         for src_uri, kind in _PAGES.items():
             self._add_page(files, config, src_uri, _Generated(kind))
         for entry in self._entries:
@@ -150,6 +153,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
             files.append(File.generated(config, self.config.allowlist, content=self._allowlist()))
         for feed in self._feeds(config):
             files.append(feed)
+        self._check_page_folders(files, config)
         self._script_hashes = set()
         # Shown only on a terminal (tqdm turns itself off otherwise): reading, then writing, every page.
         self._progress = tqdm(total=len(files.documentation_pages()), desc="Reading pages", unit=" pages",
@@ -224,10 +228,32 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         self._pages[src_uri] = generated
         files.append(File.generated(config, src_uri, content=""))
 
+    def _render_descriptions(self) -> dict[str, Markup]:
+        """Every entry's description, rendered once; :class:`ContentErrors` names each that cannot be."""
+        rendered: dict[str, Markup] = {}
+        errors: list[ContentError] = []
+        for entry in self._entries:
+            try:
+                rendered[entry.slug] = self._renderer.html(entry.description)
+            except DescriptionError as error:
+                errors.append(ContentError(str(error), entry.source, entry.description_line))
+        if errors:
+            raise ContentErrors(errors)
+        return rendered
+
     def _description(self, entry: Entry) -> Markup:
-        if entry.slug not in self._descriptions:
-            self._descriptions[entry.slug] = self._renderer.html(entry.description)
         return self._descriptions[entry.slug]
+
+    def _check_page_folders(self, files: Files, config: MkDocsConfig) -> None:
+        """A page folder ``<slug>/`` must not take the name of a file the build writes (csp.txt, 404.html...)."""
+        written = {file.dest_uri for file in files if "/" not in file.dest_uri}
+        written |= {name for template in config.theme.static_templates for name in (template, f"{template}.gz")}
+        written |= set(config.extra_templates) | {self.config.csp}
+        errors = [ContentError(f"file name {entry.slug!r} would make the page folder {entry.slug}/, but the build "
+                               f"writes a file of that name; rename the entry", entry.source)
+                  for entry in self._entries if entry.slug in written]
+        if errors:
+            raise PluginError(str(ContentErrors(errors)))
 
     def _trackers(self, entry: Entry | None = None) -> list[str]:
         """The magnet's trackers, then the site's, without repeats."""
@@ -302,6 +328,13 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         lines = ["# Info hashes of every video on this site, for the tracker's TRACKER_ALLOWLIST."]
         lines += [f"{e.magnet.info_hash}  # {e.slug}" for e in sorted(self._entries, key=lambda e: e.slug)]
         return "\n".join(lines) + "\n"
+
+
+def _check_inside(path: Path, docs_dir: Path) -> None:
+    """Any other file of the content folder is copied as it is: never one a symlink leads out to."""
+    problem = outside_problem(path, docs_dir)
+    if problem:
+        raise PluginError(str(ContentError(problem, path)))
 
 
 def _torrent_uri(entry: Entry) -> str:

@@ -14,7 +14,7 @@ from sitegen.csp import inline_script_hashes
 from tests.support.libtorrent_peer import info_hash, make_torrent
 from tests.support.site import add_video, build_site, make_video, run_sitegen, write_config, write_entry
 from tracker_app.allowlist import read_allowlist
-from videoswarm_content.magnet import MagnetError, magnet_uri, parse_magnet
+from videoswarm_content.magnet import magnet_uri
 from videoswarm_content.writer import write_entry as seed_entry
 
 TRACKER = "ws://127.0.0.1:9/announce"
@@ -120,22 +120,6 @@ def test_titles_and_descriptions_are_escaped(tmp_path: Path, config: Path) -> No
     assert "<title>&lt;/title&gt;&lt;script&gt;" in (site / "evil/index.html").read_text()
 
 
-def test_magnet_parsing() -> None:
-    magnet = parse_magnet(f"magnet:?xt=urn:btih:{HASH.upper()}&dn=a&tr=wss%3A%2F%2Ft.example%2Fa"
-                          "&ws=https%3A%2F%2Fcdn.example%2Fa.mp4")
-    assert magnet.info_hash == HASH
-    assert magnet.trackers == ("wss://t.example/a",) and magnet.web_seeds == ("https://cdn.example/a.mp4",)
-    assert parse_magnet("magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH").info_hash == HASH, "base32 too"
-    for bad in ("", "http://x", f"magnet:?xt=urn:btih:{HASH[:-1]}", "magnet:?dn=x",
-                f"magnet:?xt=urn:btih:{HASH}&dn=<b>", f"magnet:?xt=urn:btih:{HASH}&tr=notaurl",
-                f"magnet:?xt=urn:btih:{HASH}&tr=udp%3A%2F%2Ft.example%3A80",
-                f"magnet:?xt=urn:btih:{HASH}&ws=javascript%3Aalert(1)",
-                f"magnet:?xt=urn:btih:{HASH}&xs=ftp%3A%2F%2Ft.example%2Fa.torrent",
-                f"magnet:?xt=urn:btih:{HASH}&xt=urn:btih:{'f' * 40}", f"magnet:?xt=urn:btih:{HASH}\\"):
-        with pytest.raises(MagnetError):
-            parse_magnet(bad)
-
-
 # --- Bad input: each gets one line naming the file (and line), exit 1, and no site ---
 
 GOOD = {"title": "Fine", "magnet": MAGNET}
@@ -238,3 +222,82 @@ def test_help_explains() -> None:
     assert result.returncode == 0
     for words in ("--content", "--out", "-f", "title and magnet required", "mkdocs.yml"):
         assert words in result.stdout
+
+
+# --- Files from outside the content folder, names the build takes, descriptions Markdown chokes on ---
+
+
+def _build_fails(content: Path, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """Build; it must fail with no site and no traceback. Returns the error lines."""
+    code = main(["build", "--content", str(content), "--out", str(tmp_path / "site"), "-f", str(config)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "site").exists()
+    return err.strip().splitlines()
+
+
+def test_symlinked_poster_out_of_the_content_folder_stops_the_build(
+        tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    content = tmp_path / "content"
+    entry = write_entry(content, "clip", {**GOOD, "poster": "p.jpg"})
+    (content / "p.jpg").symlink_to("/proc/self/environ")
+    errors = _build_fails(content, tmp_path, config, capsys)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"sitegen: error: {entry}:4: poster {content / 'p.jpg'} is a symlink to /proc/")
+    assert errors[0].endswith(f"/environ, outside the content folder {content}; copy the file in instead")
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "sub/notes.txt", "linked.md"])
+def test_symlinked_file_out_of_the_content_folder_stops_the_build(
+        name: str, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    content = tmp_path / "content"
+    write_entry(content, "clip", GOOD)
+    secret = write_entry(tmp_path / "private", "secret", GOOD)
+    link = content / name
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(secret)
+    errors = _build_fails(content, tmp_path, config, capsys)
+    assert len(errors) == 1 and errors[0].startswith(f"sitegen: error: {link}: is a symlink to {secret}"), errors
+
+
+def test_symlinks_inside_the_content_folder_are_fine(tmp_path: Path, config: Path) -> None:
+    content = tmp_path / "content"
+    (content / "images").mkdir(parents=True)
+    (content / "images" / "p.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (content / "p.png").symlink_to(content / "images" / "p.png")
+    write_entry(content, "clip", {**GOOD, "poster": "p.png"})
+    site = build_site(content, tmp_path / "site", config)
+    assert (site / "clip/poster.png").read_bytes() == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("slug", ["csp.txt", "404.html", "sitemap.xml", "sitemap.xml.gz", "allowlist.txt",
+                                  "unused.txt"])
+def test_entry_named_like_a_file_the_build_writes(slug: str, tmp_path: Path, config: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    content = tmp_path / "content"
+    write_entry(content, "good", GOOD)
+    entry = write_entry(content, slug, GOOD)
+    (content / "unused.txt").write_text("a file the site copies as it is")
+    errors = _build_fails(content, tmp_path, config, capsys)
+    assert errors == [f"sitegen: error: {entry}: file name {slug!r} would make the page folder {slug}/, "
+                      "but the build writes a file of that name; rename the entry"]
+
+
+@pytest.mark.timeout(120)  # unbounded, Python-Markdown's link scan took minutes on these
+@pytest.mark.parametrize("brackets", ["[" * 20_000, "[" * 10_000 + "]" * 10_000, "[](" * 7_000, "![" * 10_000])
+def test_description_of_nested_brackets_renders(brackets: str, tmp_path: Path, config: Path) -> None:
+    content = tmp_path / "content"
+    write_entry(content, "brackets", GOOD, body=f"Intro [a link](https://example.org/(x)).\n\n{brackets}\n")
+    page = (build_site(content, tmp_path / "site", config) / "brackets/index.html").read_text()
+    assert 'Intro <a href="https://example.org/(x)"' in page, "ordinary links still work"
+    assert brackets[:1000] in page
+
+
+def test_description_nested_too_deep_is_one_line(tmp_path: Path, config: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    content = tmp_path / "content"
+    # Lines 1-4 are the front matter, 5 is blank: the description starts on line 6.
+    entry = write_entry(content, "deep", GOOD, body="\n" + "".join("    " * i + "- x\n" for i in range(300)))
+    errors = _build_fails(content, tmp_path, config, capsys)
+    assert errors == [f"sitegen: error: {entry}:6: the description nests lists or quotes too deep to render; "
+                      "use fewer levels"]

@@ -68,13 +68,6 @@ def swarm(own_tracker: Server, tmp_path_factory: pytest.TempPathFactory) -> Iter
         assert seeder.stop() == 0
 
 
-@pytest.fixture
-def page(playwright: Playwright) -> Iterator[Page]:
-    """A tab in a fresh Chromium profile."""
-    with chromium(playwright) as context:
-        yield context.new_page()
-
-
 def test_video_page_plays(page: Page, swarm: Swarm) -> None:
     page.goto(f"{swarm.site_url}/{swarm.slug}/")
     wait_playing(page)

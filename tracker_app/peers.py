@@ -19,6 +19,18 @@ class Event(enum.Enum):
     UPDATE = "update"
 
 
+#: Every ``event`` value clients send (over HTTP and WebSocket alike) and what it means.
+EVENTS = {
+    "": Event.UPDATE,
+    "update": Event.UPDATE,
+    "empty": Event.UPDATE,
+    "paused": Event.UPDATE,
+    "started": Event.STARTED,
+    "completed": Event.COMPLETED,
+    "stopped": Event.STOPPED,
+}
+
+
 class Kind(enum.Enum):
     """WebRTC peers are signalled through their socket, HTTP peers are dialled by address."""
 

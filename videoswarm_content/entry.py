@@ -34,3 +34,5 @@ class Entry:
     date: datetime.date | None = None
     duration: int | None = None
     tags: tuple[str, ...] = ()
+    #: The line of ``source`` where the description starts, for errors found in it.
+    description_line: int = 1

@@ -37,6 +37,18 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def outside_problem(path: Path, folder: Path) -> str | None:
+    """Why ``path`` is not really inside ``folder`` (a symlink leading out of it), or None.
+
+    The site publishes what the content folder holds: a link to ``/proc/self/environ`` or
+    to ``~/.ssh`` must not be copied into it.
+    """
+    target = path.resolve()
+    if target.is_relative_to(folder.resolve()):
+        return None
+    return f"is a symlink to {target}, outside the content folder {folder}; copy the file in instead"
+
+
 def writable_problem(directory: Path) -> str | None:
     """Why files cannot be written in ``directory`` (made first if missing), or None.
 

@@ -19,6 +19,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from .entry import KNOWN_KEYS, POSTER_TYPES, Entry
 from .errors import ContentError, ContentErrors
+from .files import outside_problem
 from .magnet import Magnet, MagnetError, parse_magnet
 from .slugs import slug_problem
 
@@ -33,6 +34,8 @@ class FrontMatter:
     meta: dict[str, Any]
     text: str
     body: str
+    #: The line where the body's text starts.
+    body_line: int
 
 
 def entry_sources(content_dir: Path) -> list[Path]:
@@ -57,7 +60,7 @@ def load_entries(content_dir: Path) -> list[Entry]:
 def load_entry(path: Path) -> Entry:
     """Load and check one ``<slug>.md``."""
     slug = path.stem
-    problem = slug_problem(slug)
+    problem = slug_problem(slug) or outside_problem(path, path.parent)
     if problem:
         raise ContentError(problem, path)
     front = read_front_matter(path)
@@ -82,6 +85,7 @@ def load_entry(path: Path) -> Entry:
         date=field.date("date"),
         duration=field.duration("duration"),
         tags=field.tags("tags"),
+        description_line=front.body_line,
     )
 
 
@@ -111,7 +115,8 @@ def read_front_matter(path: Path) -> FrontMatter:
         raise ContentError(f"bad YAML in front matter: {problem}", path, mark.line + 1 if mark else None) from None
     if not isinstance(meta, dict):
         raise ContentError("front matter must be a mapping of keys (title:, magnet:, ...)", path, 1)
-    return FrontMatter(meta, front, body)
+    before_body = text[: len(text) - len(body.lstrip())]
+    return FrontMatter(meta, front, body, before_body.count("\n") + 1)
 
 
 class _Fields:
@@ -163,6 +168,9 @@ class _Fields:
         target = self.path.parent / relative
         if not target.is_file():
             raise self.error(key, f"{key} file not found: {target}")
+        outside = outside_problem(target, self.path.parent)
+        if outside:
+            raise self.error(key, f"{key} {target} {outside}")
         return target
 
     def date(self, key: str) -> datetime.date | None:

@@ -3,32 +3,14 @@
 // The order matters (see the field notes): register the worker, wait until its active
 // worker is `activated`, only then `client.createServer`, then `file.streamTo(video)`.
 import WebTorrent from './webtorrent.min.js'
+import { PLAYABLE_EXTENSIONS, isPlayable, magnetProblem } from './format.js'
 
 /** The site's root URL (this file lives in <root>/assets/). */
 export const siteRoot = new URL('../', import.meta.url)
 
 const NO_PEERS_AFTER_MS = 8000
-const VIDEO_FILE = /\.(mp4|m4v|webm|mkv|mov|ogv)$/i
-
-const URL_PARAMS = { tr: /^(wss?|https?):\/\//i, ws: /^https?:\/\//i, xs: /^https?:\/\//i, as: /^https?:\/\//i }
-
-/** Check a magnet link the way the build does (videoswarm_content/magnet.py); returns an error message or null. */
-export function magnetProblem (text) {
-  const uri = String(text || '').trim()
-  if (!uri) return 'Paste a magnet link first.'
-  if (!uri.startsWith('magnet:?')) return 'This is not a magnet link: it must start with "magnet:?".'
-  if (/[\s<>"'`\\]/.test(uri)) return 'This magnet link contains spaces, quotes or angle brackets.'
-  const params = new URLSearchParams(uri.slice(8))
-  const topics = params.getAll('xt')
-  if (topics.length !== 1 || !/^urn:btih:([0-9a-f]{40}|[a-z2-7]{32})$/i.test(topics[0])) {
-    return 'This magnet link needs exactly one BitTorrent info hash (xt=urn:btih: and 40 hex digits).'
-  }
-  for (const [key, scheme] of Object.entries(URL_PARAMS)) {
-    const bad = params.getAll(key).find(url => !scheme.test(url))
-    if (bad !== undefined) return `This magnet link has an unusable ${key}= address (${bad.slice(0, 40)}).`
-  }
-  return null
-}
+/** How long the service worker may take to start and take this page over. */
+const WORKER_TIMEOUT_MS = 15000
 
 /** The <iframe> snippet that embeds `magnet` from this site (built by the DOM, so it is escaped). */
 export function embedSnippet (magnet, { width = 640, height = 360 } = {}) {
@@ -59,22 +41,42 @@ export function formatBytes (n) {
 
 let workerReady = null
 
-/** Register the site's service worker and wait until it is activated (once per page). */
+/**
+ * Register the site's service worker and wait until it is activated and controls this page
+ * (once per page). Gives up after WORKER_TIMEOUT_MS with a message saying what to do; a
+ * later call tries again.
+ */
 export function serviceWorker () {
   if (!workerReady) {
-    workerReady = (async () => {
-      const registration = await navigator.serviceWorker.register(new URL('sw.js', siteRoot), { scope: siteRoot.href })
-      const worker = registration.active || registration.waiting || registration.installing
-      if (worker.state !== 'activated') {
-        await new Promise(resolve => {
-          worker.addEventListener('statechange', () => { if (worker.state === 'activated') resolve() })
-        })
-      }
-      await controlledBy(registration.active)
-      return registration
-    })()
+    workerReady = withTimeout(startWorker(), WORKER_TIMEOUT_MS,
+      `The service worker that streams videos did not start within ${WORKER_TIMEOUT_MS / 1000} s. ` +
+      'Reload the page; if it happens again, this browser blocks service workers here ' +
+      '(a private window or the site settings).')
+    workerReady.catch(() => { workerReady = null })
   }
   return workerReady
+}
+
+async function startWorker () {
+  const registration = await navigator.serviceWorker.register(new URL('sw.js', siteRoot), { scope: siteRoot.href })
+  const worker = registration.active || registration.waiting || registration.installing
+  if (worker.state !== 'activated') {
+    await new Promise((resolve, reject) => {
+      worker.addEventListener('statechange', () => {
+        if (worker.state === 'activated') resolve()
+        if (worker.state === 'redundant') reject(new Error('the service worker failed to install'))
+      })
+    })
+  }
+  await controlledBy(registration.active)
+  return registration
+}
+
+/** `promise`, or a rejection with `message` once `ms` have passed. */
+function withTimeout (promise, ms, message) {
+  let timer
+  const expired = new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(message)), ms) })
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
 }
 
 /**
@@ -178,7 +180,6 @@ async function start (opts, state, say, video, stats) {
 
   const started = performance.now()
   const timer = setInterval(() => {
-    if (torrent.destroyed) return clearInterval(timer)
     stats.textContent = `${Math.round(torrent.progress * 100)} % · ${torrent.numPeers} ` +
       `${torrent.numPeers === 1 ? 'peer' : 'peers'} · ↓ ${formatBytes(torrent.downloadSpeed)}/s · ` +
       `↑ ${formatBytes(torrent.uploadSpeed)}/s`
@@ -188,12 +189,14 @@ async function start (opts, state, say, video, stats) {
         'it starts as soon as a peer appears.')
     }
   }, 500)
+  torrent.once('close', () => clearInterval(timer))
 
   const onReady = () => {
     state.metadataAt = performance.now()
-    const files = [...torrent.files].sort((a, b) => b.length - a.length)
-    const file = files.find(f => VIDEO_FILE.test(f.name)) || files[0]
-    if (!file) return say('error', 'This torrent has no files.')
+    const file = [...torrent.files].sort((a, b) => b.length - a.length).find(f => isPlayable(f.name))
+    if (!file) {
+      return say('error', `This torrent has no video a browser plays (${PLAYABLE_EXTENSIONS.join(', ')}).`)
+    }
     file.streamTo(video)
     video.play().catch(() => { /* autoplay refused: the controls are there */ })
   }

@@ -1,4 +1,5 @@
 // Seed a video file from this browser tab to the site's trackers (or the visitor's).
+import { isWebSocket } from './format.js'
 import { client, browserProblem, embedSnippet, shareUrl, formatBytes } from './player.js'
 
 const settings = JSON.parse(document.getElementById('videoswarm-config').textContent)
@@ -13,7 +14,7 @@ form.addEventListener('submit', event => {
   const problem = browserProblem() ||
     (!file && 'Pick a video file first.') ||
     (!trackers.length && 'Give at least one tracker (wss://…).') ||
-    (trackers.find(t => !/^wss?:\/\//.test(t)) && 'Browsers can only use WebSocket trackers (ws:// or wss://).')
+    (trackers.find(t => !isWebSocket(t)) && 'Browsers can only use WebSocket trackers (ws:// or wss://).')
   error.textContent = problem || ''
   error.hidden = !problem
   if (problem) return
@@ -27,9 +28,10 @@ form.addEventListener('submit', event => {
     result.querySelector('.vs-snippet').value = embedSnippet(torrent.magnetURI)
     window.videoswarm.published = torrent
     const stats = result.querySelector('.vs-publish-stats')
-    setInterval(() => {
+    const timer = setInterval(() => {
       stats.textContent = `Seeding: ${torrent.numPeers} ${torrent.numPeers === 1 ? 'peer' : 'peers'} · ` +
         `${formatBytes(torrent.uploaded)} uploaded · ↑ ${formatBytes(torrent.uploadSpeed)}/s`
     }, 500)
+    torrent.once('close', () => clearInterval(timer))
   })
 })

@@ -14,18 +14,10 @@ from urllib.parse import unquote_to_bytes
 
 from fastbencode import bencode
 
-from tracker_app.peers import Event, ScrapeCounts
+from tracker_app.peers import EVENTS, Event, ScrapeCounts
 from tracker_app.wire.errors import WireError
 
-_EVENTS = {
-    b"": Event.UPDATE,
-    b"empty": Event.UPDATE,
-    b"paused": Event.UPDATE,
-    b"update": Event.UPDATE,
-    b"started": Event.STARTED,
-    b"completed": Event.COMPLETED,
-    b"stopped": Event.STOPPED,
-}
+_EVENTS = {name.encode(): event for name, event in EVENTS.items()}
 
 
 @dataclass(slots=True)

@@ -14,22 +14,15 @@ from typing import Any
 
 import orjson
 
-from tracker_app.peers import Event, ScrapeCounts
+from tracker_app.peers import EVENTS, Event, ScrapeCounts
 from tracker_app.wire.errors import WireError
 
 ANNOUNCE = "announce"
 SCRAPE = "scrape"
 
-_EVENTS = {
-    None: Event.UPDATE,
-    "": Event.UPDATE,
-    "update": Event.UPDATE,
-    "empty": Event.UPDATE,
-    "paused": Event.UPDATE,
-    "started": Event.STARTED,
-    "completed": Event.COMPLETED,
-    "stopped": Event.STOPPED,
-}
+#: No ``event`` at all is an update too.
+_EVENTS: dict[str | None, Event] = {None: Event.UPDATE}
+_EVENTS.update(EVENTS)
 
 
 @dataclass(slots=True)
