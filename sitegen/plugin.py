@@ -154,6 +154,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         for feed in self._feeds(config):
             files.append(feed)
         self._check_page_folders(files, config)
+        if not config.site_url:
+            log.warning("videoswarm: no site_url in mkdocs.yml, so no feed.xml or feed.json: "
+                        "mirrors and feed readers need the site's address")
         self._script_hashes = set()
         # Shown only on a terminal (tqdm turns itself off otherwise): reading, then writing, every page.
         self._progress = tqdm(total=len(files.documentation_pages()), desc="Reading pages", unit=" pages",
@@ -304,8 +307,6 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
     def _feeds(self, config: MkDocsConfig) -> list[File]:
         """``feed.xml`` and ``feed.json``, which need absolute URLs: none without ``site_url``."""
         if not config.site_url:
-            log.warning("videoswarm: no site_url in mkdocs.yml, so no feed.xml or feed.json: "
-                        "mirrors and feed readers need the site's address")
             return []
         base = _base(config.site_url)
         site = Site(config.site_name, base, config.site_description or f"Videos from {config.site_name}")
