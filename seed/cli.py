@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from . import status
+from . import follow, status
 from .add import AddOptions, add
 from .errors import SeedError
 from .run import RunOptions, run
@@ -26,6 +26,8 @@ clients (TCP/uTP, through HTTP trackers) with one libtorrent session.
   seed add FILE... --tracker URL   hash files, store their torrents, write content entries
   seed run                         seed everything in the state directory until stopped
   seed status                      show what a running seeder is doing
+  seed follow SITE_OR_FEED_URL     mirror a whole site: `seed run` downloads and seeds its videos
+  seed unfollow NAME               stop mirroring a site
 """
 
 _STATE_HELP = "the seeder's state directory [SEED_STATE, default: ~/.local/share/videoswarm/seed on Linux]"
@@ -96,8 +98,52 @@ def _run(args: argparse.Namespace) -> int:
         webseed_port=args.webseed_port,
         webseed_host=args.webseed_host,
         status_interval=args.status_interval,
+        follow_interval=args.follow_interval,
+        mirror_grace=args.mirror_grace,
     )
     return run(state, options)
+
+
+_FOLLOW_EPILOG = """\
+The URL is a site built by `sitegen build` with site_url set (its pages link to
+feed.xml) or the feed itself (RSS with BEP 36 .torrent enclosures, or JSON Feed).
+The feed is fetched once now to check it; the running `seed run` then polls it every
+--follow-interval, downloads each new video from the swarm or its web seeds into
+<state>/mirror/, seeds it to browsers and desktop clients, and deletes a video that left
+the feed once --mirror-grace has passed. Videos added with `seed add` are never touched.
+
+examples:
+  seed follow https://videos.example.org/
+  seed follow https://videos.example.org/feed.xml --max-size 50G --latest 100
+  seed follow --list
+"""
+
+
+def _follow(args: argparse.Namespace) -> int:
+    state = State.open(args.state)
+    if args.list:
+        if args.url:
+            raise SeedError("seed follow --list takes no URL", exit_code=2)
+        for sub in follow.load_all(state):
+            limits = [f"--max-size {status.size(sub.max_size)}" if sub.max_size else "",
+                      f"--latest {sub.latest}" if sub.latest else ""]
+            print(f"{sub.name}  {sub.url}  {' '.join(filter(None, limits))}".rstrip())
+        return 0
+    if not args.url:
+        raise SeedError("seed follow needs the URL of a site or of its feed (or --list)", exit_code=2)
+    checked = follow.follow(state, args.url, args.name, args.max_size, args.latest)
+    sub = checked.subscription
+    unknown = f", {checked.unknown_sizes} of unknown size" if checked.unknown_sizes else ""
+    print(f"seed: following {sub.name}: {sub.url} lists {checked.videos} video{'s' if checked.videos != 1 else ''}, "
+          f"{status.size(checked.size)}{unknown}; `seed run --state {state.root}` mirrors them", file=sys.stderr)
+    return 0
+
+
+def _unfollow(args: argparse.Namespace) -> int:
+    sub = follow.unfollow(State.open(args.state, create=False), args.name)
+    print(f"seed: no longer following {sub.name} ({sub.url}); a running seeder deletes its videos after "
+          "the grace period", file=sys.stderr)
+    return 0
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -110,6 +156,10 @@ def _status(args: argparse.Namespace) -> int:
         print(json.dumps({**asdict(report), "running": fresh}, indent=1))
     else:
         print(status.table(report.torrents) if report.torrents else "no torrents")
+        for sub in report.subscriptions:
+            problem = f": {sub['problem']}" if sub.get("problem") else ""
+            print(f"following {sub['name']} ({sub['url']}): {sub['videos']} listed, {sub['mirrored']} mirrored, "
+                  f"{sub['downloading']} downloading{problem}")
     if not fresh:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.updated))
         print(f"seed: warning: the seeder (pid {report.pid}) is not running; this is its last report, "
@@ -161,6 +211,13 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--status-interval", type=_seconds, metavar="SECONDS",
                          default=os.environ.get("SEED_STATUS_INTERVAL", "30"),
                          help="seconds between status reports [SEED_STATUS_INTERVAL, default: 30]")
+    run_cmd.add_argument("--follow-interval", type=_seconds, metavar="SECONDS",
+                         default=os.environ.get("SEED_FOLLOW_INTERVAL", "600"),
+                         help="seconds between two polls of each followed feed [SEED_FOLLOW_INTERVAL, default: 600]")
+    run_cmd.add_argument("--mirror-grace", type=_seconds, metavar="SECONDS",
+                         default=os.environ.get("SEED_MIRROR_GRACE", "86400"),
+                         help="how long a mirrored video that left its feed is kept before its data is deleted "
+                              "[SEED_MIRROR_GRACE, default: 86400, a day]")
     run_cmd.set_defaults(handler=_run)
 
     status_cmd = commands.add_parser("status", help="show what the running seeder is doing",
@@ -170,7 +227,24 @@ def _parser() -> argparse.ArgumentParser:
     status_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
     status_cmd.set_defaults(handler=_status)
 
-    for command in (add_cmd, run_cmd, status_cmd):
+    follow_cmd = commands.add_parser("follow", help="mirror a site: seed run downloads and seeds its videos",
+                                     description="Follow a site's feed: `seed run` mirrors its videos.",
+                                     epilog=_FOLLOW_EPILOG, formatter_class=formatter)
+    follow_cmd.add_argument("url", nargs="?", metavar="SITE_OR_FEED_URL", help="the site's address or its feed's")
+    follow_cmd.add_argument("--name", help="what to call the subscription [default: the site's host name]")
+    follow_cmd.add_argument("--max-size", type=_size, metavar="SIZE",
+                            help="most video this subscription may hold, newest first, e.g. 50G [default: no limit]")
+    follow_cmd.add_argument("--latest", type=_count, metavar="N", help="mirror only the newest N videos")
+    follow_cmd.add_argument("--list", action="store_true", help="list the sites followed")
+    follow_cmd.set_defaults(handler=_follow)
+
+    unfollow_cmd = commands.add_parser("unfollow", help="stop mirroring a site",
+                                       description="Forget a subscription; a running seeder then deletes its "
+                                                   "videos after the grace period (--mirror-grace).")
+    unfollow_cmd.add_argument("name", metavar="NAME", help="the subscription's name or URL (see seed follow --list)")
+    unfollow_cmd.set_defaults(handler=_unfollow)
+
+    for command in (add_cmd, run_cmd, status_cmd, follow_cmd, unfollow_cmd):
         command.add_argument("--state", type=Path, metavar="DIR", default=default_state_dir(), help=_STATE_HELP)
     return parser
 
@@ -192,6 +266,22 @@ def _stun(text: str) -> str:
 def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return int(text)
+
+
+def _size(text: str) -> int:
+    try:
+        value = follow.parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive size")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     return int(text)
 
 

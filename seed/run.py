@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from . import status
+from .mirror import Mirror
 from .session import Options, Seeder
 from .state import State
 from .webseed import WebSeed
@@ -35,6 +36,9 @@ class RunOptions:
     webseed_port: int | None = None
     webseed_host: str = "127.0.0.1"
     status_interval: float = 30.0
+    #: Seconds between two polls of a followed feed, and before a video gone from it is deleted.
+    follow_interval: float = 600.0
+    mirror_grace: float = 86400.0
 
 
 def log(message: str) -> None:
@@ -55,6 +59,7 @@ def run(state: State, options: RunOptions) -> int:
     files_limit = _raise_file_limit()
     webseed = WebSeed(options.webseed_port, options.webseed_host) if options.webseed_port is not None else None
     seeder = Seeder(state, options.session, log)
+    mirror = Mirror(state, seeder, log, options.follow_interval, options.mirror_grace)
     failed = 0
     try:
         port = seeder.listen_port()
@@ -63,12 +68,13 @@ def run(state: State, options: RunOptions) -> int:
             + f", up to {files_limit} open files"
             + (f" ({webseed.limits.max_connections} web seed connections)" if webseed else ""))
         seeder.sync()
+        mirror.start()
         if not seeder.handles and not seeder.refused:
             log(f"nothing to seed yet: add a video with `seed add FILE --tracker URL --state {state.root}`")
         if webseed:
             webseed.update(seeder.files())
             webseed.start()
-        _report(seeder, state, options.status_interval, webseed)  # `seed status` answers from the start
+        _report(seeder, state, options.status_interval, webseed, mirror)  # `seed status` answers from the start
         next_rescan = time.monotonic() + RESCAN_EVERY
         next_status = time.monotonic() + min(options.status_interval, 5)
         next_resume = time.monotonic() + SAVE_RESUME_EVERY
@@ -87,8 +93,10 @@ def run(state: State, options: RunOptions) -> int:
                             f"{RESCAN_EVERY:.0f} s, still seeding")
                     rescan_failed = str(error)
                 next_rescan = now + RESCAN_EVERY
+            if mirror.tick() and webseed:
+                webseed.update(seeder.files())
             if now >= next_status:
-                _report(seeder, state, options.status_interval, webseed)
+                _report(seeder, state, options.status_interval, webseed, mirror)
                 next_status = now + options.status_interval
             if now >= next_resume:
                 seeder.save_resume(only_if_modified=True)
@@ -97,6 +105,7 @@ def run(state: State, options: RunOptions) -> int:
         failed = seeder.save_resume()
         log(f"saved resume data for {len(seeder.handles) - failed} of {len(seeder.handles)} torrents")
     finally:
+        mirror.close()
         if webseed:
             webseed.stop()
         seeder.close()
@@ -117,11 +126,11 @@ def _raise_file_limit() -> int:
     return soft
 
 
-def _report(seeder: Seeder, state: State, interval: float, webseed: WebSeed | None) -> None:
-    torrents = seeder.statuses(webseed.sent() if webseed else None)
+def _report(seeder: Seeder, state: State, interval: float, webseed: WebSeed | None, mirror: Mirror) -> None:
+    torrents = mirror.statuses(seeder.statuses(webseed.sent() if webseed else None))
     for torrent in torrents:
         log(f"status {status.line(torrent)}")
     try:
-        status.write(state.status_file, interval, torrents)
+        status.write(state.status_file, interval, torrents, mirror.subscriptions())
     except OSError as error:
         log(f"cannot write {state.status_file}: {error.strerror}")

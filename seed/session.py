@@ -85,6 +85,15 @@ class Seeder:
             # Never queue a seed: every torrent in the state directory is served at once.
             "dont_count_slow_torrents": True,
             "stop_tracker_timeout": 2,
+            # A mirror downloads a whole site at once, one connection per torrent to the same origin,
+            # and the torrent log of hundreds of torrents overflowed the default queue of 1,000 alerts
+            # (measured with 200: "dropped alerts"), losing resume-data and file-error alerts with them.
+            # Its downloads connect over TCP: with 200 uTP connections on 2 busy cores, transfers
+            # stalled mid-way and the 200 videos took 141 s to mirror, against 62 s over TCP
+            # (bench/mirror.py). Incoming uTP from desktop clients is still accepted.
+            "connections_limit": 2000,
+            "enable_outgoing_utp": False,
+            "alert_queue_size": 20000,
             "alert_mask": _ALERTS,
         }
         if options.stun_server is not None:
@@ -110,6 +119,12 @@ class Seeder:
         self._offers_refresh_at = max(1, self.session.get_settings()["max_webtorrent_offers"] // 2)
         self.uploads = UploadCounter()
         self._next_sample = 0.0
+        #: Torrents that seed/mirror.py added and looks after (sync() leaves them alone),
+        #: and those of them still downloading, which the web seed must not serve.
+        self.adopted: set[str] = set()
+        self.partial: set[str] = set()
+        #: The last file error of each torrent (a full disk while downloading is one), for the mirror.
+        self.file_errors: dict[str, str] = {}
 
     def listen_port(self, timeout: float = 10) -> int:
         """The TCP port libtorrent listens on, once it does."""
@@ -138,7 +153,7 @@ class Seeder:
             self.refused.pop(info_hash, None)
             self._add(record)
             changed = True
-        for info_hash in sorted(self.handles.keys()):
+        for info_hash in sorted(self.handles.keys() - self.adopted):
             record = self.records[info_hash]
             problem = "its record was removed" if info_hash not in wanted else record.file_problem()
             if problem:
@@ -154,9 +169,26 @@ class Seeder:
     def files(self) -> dict[str, Path]:
         """File name → path of every seeded file, for the web seed (first added wins a name)."""
         table: dict[str, Path] = {}
-        for record in self.records.values():
-            table.setdefault(record.name, record.path)
+        for info_hash, record in self.records.items():
+            if info_hash not in self.partial:
+                table.setdefault(record.name, record.path)
         return table
+
+    def adopt(self, record: Record, handle: lt.torrent_handle, complete: bool) -> None:
+        """Seed (and report) a torrent that another module added to the session and looks after."""
+        self.handles[record.info_hash] = handle
+        self.records[record.info_hash] = record
+        self.adopted.add(record.info_hash)
+        if not complete:
+            self.partial.add(record.info_hash)
+
+    def release(self, info_hash: str) -> lt.torrent_handle:
+        """Forget an adopted torrent; its owner removes it from the session."""
+        self.adopted.discard(info_hash)
+        self.partial.discard(info_hash)
+        self.file_errors.pop(info_hash, None)
+        del self.records[info_hash]
+        return self.handles.pop(info_hash)
 
     def pump(self, wait: float = 0.5) -> None:
         """Wait up to ``wait`` seconds for alerts, then handle all that arrived."""
@@ -296,6 +328,8 @@ class Seeder:
         if isinstance(alert, lt.torrent_log_alert):
             self._count_offer(info_hash, alert.log_message())
             return
+        if info_hash not in self.handles:
+            return  # the last alerts of a torrent just removed (a mirrored video dropped)
         record = self.records.get(info_hash)
         name = record.name if record else info_hash
         if isinstance(alert, lt.tracker_announce_alert) and is_websocket(alert.tracker_url()):
@@ -326,6 +360,7 @@ class Seeder:
             self.log(f"{name}: resume data rejected ({alert.message()}): checking the file")
         elif isinstance(alert, (lt.file_error_alert, lt.torrent_error_alert)):
             self._problems[info_hash] = alert.message()
+            self.file_errors[info_hash] = alert.message()
             self.log(f"{name}: {alert.message()}")
         elif isinstance(alert, lt.hash_failed_alert):
             self.log(f"{name}: piece {alert.piece_index} does not match the torrent: was the file changed?")

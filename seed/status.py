@@ -33,6 +33,8 @@ class TorrentStatus:
     upload_rate: int  # payload bytes per second
     uploaded: int  # payload bytes, all time (kept in the resume data across restarts)
     problem: str = ""  # the last tracker or file error, cleared when it recovers
+    progress: float = 1.0  # of a mirrored video's download (seed add's own files are whole)
+    source: str = ""  # the subscription a mirrored video comes from (seed follow); "" for seed add's
     #: Payload bytes since this seeder started, by kind: webrtc, bittorrent (TCP/uTP), webseed.
     upload_by_kind: dict[str, int] = field(default_factory=dict)
 
@@ -47,6 +49,7 @@ class Report:
     updated: float
     interval: float
     torrents: list[TorrentStatus] = field(default_factory=list)
+    subscriptions: list[dict[str, object]] = field(default_factory=list)
 
     def is_fresh(self, now: float | None = None) -> bool:
         """Written recently by a process that still exists."""
@@ -60,7 +63,7 @@ def size(n: float) -> str:
 
 def line(t: TorrentStatus) -> str:
     """One status line: ``clip.mp4 1a2b3c4d: seeding, 3 peers, up 1.20MB/s, uploaded 48.0MB [webrtc 40.0MB, ...]``."""
-    text = (f"{t.name} {t.info_hash[:8]}: {t.state}, {t.peers} peer{'s' if t.peers != 1 else ''}, "
+    text = (f"{t.name} {t.info_hash[:8]}: {state(t)}, {t.peers} peer{'s' if t.peers != 1 else ''}, "
             f"up {size(t.upload_rate)}/s, uploaded {size(t.uploaded)}")
     if t.upload_by_kind:
         text += " [" + ", ".join(f"{kind} {size(t.upload_by_kind.get(kind, 0))}" for kind, _ in KINDS) + "]"
@@ -69,7 +72,7 @@ def line(t: TorrentStatus) -> str:
 
 def table(torrents: list[TorrentStatus]) -> str:
     rows = [("NAME", "INFO HASH", "STATE", "PEERS", "UP/S", "UPLOADED", *(heading for _, heading in KINDS))]
-    rows += [(t.name, t.info_hash[:8], t.state, str(t.peers), size(t.upload_rate), size(t.uploaded),
+    rows += [(t.name, t.info_hash[:8], state(t), str(t.peers), size(t.upload_rate), size(t.uploaded),
               *(size(t.upload_by_kind.get(kind, 0)) for kind, _ in KINDS)) for t in torrents]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
@@ -78,9 +81,16 @@ def table(torrents: list[TorrentStatus]) -> str:
     return "\n".join(lines)
 
 
-def write(path: Path, interval: float, torrents: list[TorrentStatus]) -> None:
+def state(t: TorrentStatus) -> str:
+    """``seeding``; ``downloading 42%``; ``seeding (from videos.example.org)`` for a mirrored video."""
+    text = f"{t.state} {t.progress:.0%}" if t.state == "downloading" else t.state
+    return f"{text} (from {t.source})" if t.source else text
+
+
+def write(path: Path, interval: float, torrents: list[TorrentStatus],
+          subscriptions: list[dict[str, object]] | None = None) -> None:
     report = {"pid": os.getpid(), "updated": time.time(), "interval": interval,
-              "torrents": [asdict(t) for t in torrents]}
+              "torrents": [asdict(t) for t in torrents], "subscriptions": subscriptions or []}
     atomic_write(path, json.dumps(report, indent=1).encode() + b"\n")
 
 
@@ -89,7 +99,7 @@ def read(path: Path) -> Report | None:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         return Report(int(raw["pid"]), float(raw["updated"]), float(raw["interval"]),
-                      [TorrentStatus(**t) for t in raw["torrents"]])
+                      [TorrentStatus(**t) for t in raw["torrents"]], list(raw.get("subscriptions", [])))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:

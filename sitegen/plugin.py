@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fastbencode import bdecode  # type: ignore[attr-defined]  # re-exported, not in __all__
 from markupsafe import Markup, escape
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -42,13 +43,17 @@ from tqdm import tqdm
 from videoswarm_content.entry import Entry
 from videoswarm_content.errors import ContentError, ContentErrors
 from videoswarm_content.files import outside_problem
+from videoswarm_content.magnet import web_seed_url
 from videoswarm_content.reader import load_entries
 from videoswarm_content.schemes import WEBSOCKET_SCHEMES, has_scheme, spelled
 
 from .bundle import load_bundle
 from .csp import inline_script_hashes, policy
 from .description import DescriptionError, DescriptionRenderer
+from .errors import SitegenError
+from .feeds import JSON_PATH, RSS_PATH, FeedItem, Site, discovery_tags, json_feed, rss
 from .metadata import VideoLinks, VideoMetadata, video_metadata
+from .mirrors import check_mirror, torrent_with_web_seeds, with_mirrors
 from .tags import Tag, group_by_tag, tag_slug
 
 log = logging.getLogger("mkdocs.plugins.videoswarm")
@@ -76,6 +81,10 @@ class VideoswarmConfig(Config):
     csp = c.Type(str, default="csp.txt")
     #: Fetch the player bundle from the npm registry when it is not cached.
     fetch = c.Type(bool, default=True)
+    #: Web seed base URLs of volunteers' mirrors (``seed run --webseed-port``), added to every video.
+    mirrors = c.ListOfItems(c.Type(str), default=[])
+    #: How many videos ``feed.xml`` and ``feed.json`` list, newest first; 0 for all.
+    feed_limit = c.Type(int, default=0)
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,8 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         self._script_hashes: set[str] = set()
         self._progress: tqdm | None = None
         self._tags: dict[str, Tag] = {}
+        #: The .torrent published for each slug: the entry's, with the mirrors in its url-list.
+        self._torrents: dict[str, bytes] = {}
 
     # --- mkdocs events, in build order ---
 
@@ -107,6 +118,13 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
                 raise PluginError(f"videoswarm: every ice_servers item needs 'urls', got {server!r}")
         if not _names_theme(config):
             config.theme = Theme(THEME, locale=str(config.theme.locale))
+        try:
+            for url in self.config.mirrors:
+                check_mirror(url)
+        except SitegenError as error:
+            raise PluginError(str(error)) from None
+        if self.config.feed_limit < 0:
+            raise PluginError(f"videoswarm: feed_limit must be 0 (all) or more, not {self.config.feed_limit}")
         config.theme.dirs.append(str(TEMPLATES))
         config.extra_css.append("assets/videoswarm.css")
         if config.nav is None:
@@ -117,7 +135,8 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         docs_dir = Path(config.docs_dir)
         try:
-            self._entries = load_entries(docs_dir)
+            self._entries = [with_mirrors(e, self.config.mirrors) for e in load_entries(docs_dir)]
+            self._torrents = self._published_torrents()
             self._descriptions = self._render_descriptions()
             bundle = load_bundle(fetch=self.config.fetch)
         except ContentError as error:
@@ -144,7 +163,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
             self._add_page(files, config, f"{entry.slug}/index.md", _Generated("video", entry))
             self._add_page(files, config, f"{entry.slug}/embed/index.md", _Generated("embed", entry))
             if entry.torrent:
-                files.append(File.generated(config, _torrent_uri(entry), abs_src_path=str(entry.torrent)))
+                files.append(File.generated(config, _torrent_uri(entry), content=self._torrents[entry.slug]))
             if entry.poster:
                 files.append(File.generated(config, _poster_uri(entry), abs_src_path=str(entry.poster)))
             for caption in entry.captions:
@@ -159,6 +178,8 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         files.append(File.generated(config, "assets/webtorrent.min.js", content=bundle.webtorrent))
         if self.config.allowlist:
             files.append(File.generated(config, self.config.allowlist, content=self._allowlist()))
+        for feed in self._feeds(config):
+            files.append(feed)
         self._check_page_folders(files, config)
         self._script_hashes = set()
         # Shown only on a terminal (tqdm turns itself off otherwise): reading, then writing, every page.
@@ -207,6 +228,8 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         self._script_hashes |= inline_script_hashes(output)
         if self._progress is not None:
             self._progress.update()
+        if config.site_url and "</head>" in output:
+            output = output.replace("</head>", discovery_tags(_base(config.site_url), config.site_name) + "</head>", 1)
         return output
 
     def on_post_template(self, output_content: str, template_name: str, config: MkDocsConfig) -> str:
@@ -215,9 +238,10 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
 
     def on_post_build(self, config: MkDocsConfig) -> None:
         self._close_progress()
-        if self._entries and not config.site_url:
-            log.warning("videoswarm: no site_url in mkdocs.yml, so video pages have no link previews "
-                        "(og:image, og:video, twitter:player) and no oEmbed; set it to the site's public URL")
+        if not config.site_url:
+            log.warning("videoswarm: no site_url in mkdocs.yml, so no feed.xml or feed.json (which mirrors follow), "
+                        "no link previews (og:image, og:video, twitter:player) and no oEmbed; "
+                        "set it to the site's public URL")
         if self.config.csp:
             path = Path(config.site_dir) / self.config.csp
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -320,6 +344,36 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
             links = VideoLinks(page=page, embed=page + "embed/", oembed=page + "oembed.json",
                                poster=page + Path(_poster_uri(entry)).name if entry.poster else None)
         return video_metadata(entry, summary, config.site_name, links)
+    def _published_torrents(self) -> dict[str, bytes]:
+        torrents = {}
+        for entry in self._entries:
+            if entry.torrent is not None and entry.magnet.name:
+                urls = [web_seed_url(base, entry.magnet.name) for base in self.config.mirrors]
+                torrents[entry.slug] = torrent_with_web_seeds(entry.torrent.read_bytes(), urls, str(entry.torrent))
+            elif entry.torrent is not None:
+                torrents[entry.slug] = entry.torrent.read_bytes()
+        return torrents
+
+    def _feeds(self, config: MkDocsConfig) -> list[File]:
+        """``feed.xml`` and ``feed.json``, which need absolute URLs: none without ``site_url``."""
+        if not config.site_url:
+            return []
+        base = _base(config.site_url)
+        site = Site(config.site_name, base, config.site_description or f"Videos from {config.site_name}")
+        entries = self._entries[:self.config.feed_limit] if self.config.feed_limit else self._entries
+        items = [
+            FeedItem(
+                entry=e, page_url=f"{base}{e.slug}/",
+                torrent_url=base + _torrent_uri(e) if e.slug in self._torrents else None,
+                torrent_size=len(self._torrents.get(e.slug, b"")),
+                content_size=_content_size(self._torrents.get(e.slug)),
+                poster_url=base + _poster_uri(e) if e.poster else None,
+                description_html=str(self._description(e)),
+            )
+            for e in entries
+        ]
+        return [File.generated(config, RSS_PATH, content=rss(site, items)),
+                File.generated(config, JSON_PATH, content=json_feed(site, items))]
 
     def _allowlist(self) -> str:
         lines = ["# Info hashes of every video on this site, for the tracker's TRACKER_ALLOWLIST."]
@@ -348,6 +402,19 @@ def _torrent_uri(entry: Entry) -> str:
 def _poster_uri(entry: Entry) -> str:
     assert entry.poster is not None
     return f"{entry.slug}/poster{entry.poster.suffix.lower()}"
+
+
+def _base(site_url: str) -> str:
+    return site_url if site_url.endswith("/") else site_url + "/"
+
+
+def _content_size(torrent: bytes | None) -> int | None:
+    """The video's size in bytes, from its (already checked) .torrent."""
+    if torrent is None:
+        return None
+    info = bdecode(torrent)[b"info"]
+    length = info.get(b"length")
+    return length if isinstance(length, int) else sum(f[b"length"] for f in info.get(b"files", []))
 
 
 def _duration(seconds: int | None) -> str | None:

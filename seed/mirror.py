@@ -1,0 +1,417 @@
+"""Mirroring what the seeder follows: poll each feed, download new videos, seed them, drop old ones.
+
+``seed run`` calls :meth:`Mirror.tick` between libtorrent alerts. Feeds and ``.torrent``
+files are fetched on a daemon thread (an unreachable site must not stall the seeding, nor
+a slow one hold up the exit), one poll round at a time; libtorrent is only touched from
+the main thread. Videos download in
+parallel from the swarm and from the ``.torrent``'s web seeds, each piece checked against
+the torrent, so one whose data never arrives holds up nothing else. Once complete, a video
+is seeded like the seeder's own (browsers over WebRTC, desktop clients over TCP/uTP, the web
+seed), with resume data across restarts.
+
+Layout, all under the state directory and named by info hash (never by anything a feed
+says)::
+
+    mirror/<hash>.torrent     the .torrent as fetched (checked: single file, v1)
+    mirror/<hash>.json        which subscription it is for, whether it is complete, since
+                              when it is gone from the feed
+    mirror/data/<hash>/       libtorrent's save path; the file name inside is the torrent's,
+                              sanitised by libtorrent, and single-file torrents only
+
+A video that leaves the feed (or the ``--latest``/``--max-size`` selection, or whose
+subscription was removed) is dropped after the grace period, and only then is its data
+deleted: only these folders are ever deleted, never a file that ``seed add`` recorded.
+Files are allocated in full before downloading, so a full disk shows up as a file error
+at once (libtorrent's sparse memory-mapped files could fail later, mid-write); the torrent
+is then removed with its partial data, reported, and tried again at the next poll.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import libtorrent as lt
+
+from videoswarm_content.files import atomic_write
+
+from . import follow
+from .feed import FeedError, FeedVideo, Torrent, client, fetch, fetch_torrent
+from .session import Seeder
+from .state import Record, State
+from .status import TorrentStatus, size
+
+#: How often a download's progress is looked at.
+CHECK_EVERY = 0.5
+#: A download that got nothing for this long asks its trackers for peers again: libtorrent
+#: forgets a peer after three failed connections (an origin at its connection limit while a
+#: whole site downloads), and the next regular announce may be half an hour away.
+STALLED_AFTER = 15.0
+
+
+@dataclass
+class _Item:
+    """One mirrored video, as stored in ``mirror/<hash>.json``."""
+
+    info_hash: str
+    subscription: str
+    name: str
+    size: int
+    title: str
+    complete: bool = False
+    missing_since: float | None = None
+
+
+@dataclass
+class _Feed:
+    """What the mirror knows of one subscription's feed."""
+
+    subscription: follow.Subscription
+    next_poll: float = 0.0
+    etag: str | None = None
+    last_modified: str | None = None
+    last_check: float | None = None
+    videos: int = 0
+    problem: str = ""
+    #: Per-video problems of the last poll (bad .torrent, too large...), by feed key.
+    skipped: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Poll:
+    """A poll's outcome, made on the worker thread, applied on the main one."""
+
+    name: str
+    fetched_url: str = ""
+    error: str = ""
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    #: Feed order (newest first), after --latest: (item, its torrent if new, or a problem).
+    videos: list[tuple[FeedVideo, Torrent | None, str]] = field(default_factory=list)
+    count: int = 0
+
+
+class Mirror:
+    """Keeps a seeder's mirrored videos in step with the feeds it follows."""
+
+    def __init__(self, state: State, seeder: Seeder, log: Callable[[str], None], interval: float,
+                 grace: float) -> None:
+        self.state = state
+        self.seeder = seeder
+        self.log = log
+        self.interval = interval
+        self.grace = grace
+        self.root = state.root / "mirror"
+        self.items: dict[str, _Item] = {}
+        self.feeds: dict[str, _Feed] = {}
+        #: Info hash each torrent URL turned out to have, for feeds that do not say.
+        self._hashes: dict[str, str] = {}
+        self._pending: Future[list[_Poll]] | None = None
+        self._closing = threading.Event()
+        self._http = client()
+        self._next_check = 0.0
+        #: Bytes each download had, and when it last grew.
+        self._progress: dict[str, tuple[int, float]] = {}
+
+    # --- called by seed run ---
+
+    def start(self) -> None:
+        """Seed again what was mirrored before (resume data: no re-download)."""
+        for meta in sorted(self.root.glob("*.json")):
+            try:
+                item = _Item(**json.loads(meta.read_text(encoding="utf-8")))
+                if meta.stem != item.info_hash:
+                    raise ValueError(f"it names {item.info_hash}")
+                self._add(item, (self.root / f"{item.info_hash}.torrent").read_bytes())
+            except (OSError, ValueError, TypeError, RuntimeError) as error:  # libtorrent: RuntimeError
+                self.log(f"mirror: ignoring damaged {meta.name}: {error}")
+            else:
+                self.log(f"mirror: {item.subscription}: {'seeding' if item.complete else 'downloading'} "
+                         f"{item.name} again ({item.info_hash})")
+
+    def tick(self) -> bool:
+        """Poll feeds when due, follow downloads and grace periods. Returns whether the set of
+        complete files (what the web seed serves) changed."""
+        now = time.monotonic()
+        changed = False
+        if self._pending is not None and self._pending.done():
+            for poll in self._pending.result():
+                self._apply(poll)
+            self._pending = None
+        if now >= self._next_check:
+            self._next_check = now + CHECK_EVERY
+            changed |= self._check_downloads()
+            changed |= self._expire(time.time())
+            due = self._due(now) if self._pending is None else []
+            if due:
+                known = {i.info_hash for i in self.items.values()} | set(self.seeder.records)
+                self._pending = self._in_background(due, known, dict(self._hashes))
+        return changed
+
+    def statuses(self, torrents: list[TorrentStatus]) -> list[TorrentStatus]:
+        """The seeder's statuses with progress and subscription on mirrored torrents, then
+        the videos a feed lists that are not mirrored, with the reason."""
+        result = []
+        for status in torrents:
+            item = self.items.get(status.info_hash)
+            handle = self.seeder.handles.get(status.info_hash)
+            if item is not None and handle is not None:
+                progress = 1.0 if item.complete else handle.status().progress
+                note = status.problem or ("gone from the feed; dropped after the grace period"
+                                          if item.missing_since is not None else "")
+                status = dataclasses.replace(status, progress=progress, source=item.subscription, problem=note)
+            result.append(status)
+        for name, feed in sorted(self.feeds.items()):
+            for title, problem in feed.skipped.values():
+                result.append(TorrentStatus(name=title, info_hash="", state="not mirrored", peers=0, upload_rate=0,
+                                            uploaded=0, problem=problem, progress=0.0, source=name))
+        return result
+
+    def subscriptions(self) -> list[dict[str, object]]:
+        """Each subscription and how its last poll went, for ``seed status``."""
+        rows: list[dict[str, object]] = []
+        for name, feed in sorted(self.feeds.items()):
+            mine = [i for i in self.items.values() if i.subscription == name]
+            rows.append({
+                "name": name, "url": feed.subscription.url, "site": feed.subscription.site,
+                "max_size": feed.subscription.max_size, "latest": feed.subscription.latest,
+                "videos": feed.videos, "mirrored": sum(i.complete for i in mine),
+                "downloading": sum(not i.complete for i in mine), "size": sum(i.size for i in mine),
+                "last_check": feed.last_check, "problem": feed.problem,
+            })
+        return rows
+
+    def close(self) -> None:
+        """Stop polling; a request in flight is abandoned with its daemon thread."""
+        self._closing.set()
+
+    # --- polling (worker thread: HTTP only, no libtorrent session) ---
+
+    def _due(self, now: float) -> list[tuple[follow.Subscription, str | None, str | None]]:
+        current = {s.name: s for s in follow.load_all(self.state)}
+        for name in list(self.feeds):
+            if name not in current:
+                del self.feeds[name]
+                self.log(f"mirror: no longer following {name}; its videos go after the grace period")
+        for item in self.items.values():
+            if item.subscription not in current and item.missing_since is None:
+                item.missing_since = time.time()
+                self._save(item)
+        for name, subscription in current.items():
+            feed = self.feeds.setdefault(name, _Feed(subscription))
+            if feed.subscription != subscription:
+                feed.subscription, feed.next_poll, feed.etag, feed.last_modified = subscription, 0.0, None, None
+        due = [(f.subscription, f.etag, f.last_modified) for f in self.feeds.values() if now >= f.next_poll]
+        for subscription, _, _ in due:
+            self.feeds[subscription.name].next_poll = now + self.interval
+        return due
+
+    def _in_background(self, due: list[tuple[follow.Subscription, str | None, str | None]], known: set[str],
+                       hashes: dict[str, str]) -> Future[list[_Poll]]:
+        future: Future[list[_Poll]] = Future()
+
+        def work() -> None:
+            try:
+                future.set_result([self._poll(sub, etag, modified, known, hashes) for sub, etag, modified in due])
+            except BaseException as error:  # noqa: BLE001 (a bug: raised again in the main thread by tick())
+                future.set_exception(error)
+
+        threading.Thread(target=work, name="feeds", daemon=True).start()
+        return future
+
+    def _poll(self, subscription: follow.Subscription, etag: str | None, modified: str | None, known: set[str],
+              hashes: dict[str, str]) -> _Poll:
+        try:
+            fetched = fetch(self._http, subscription.url, etag, modified)
+        except FeedError as error:
+            return _Poll(subscription.name, error=str(error))
+        if fetched.videos is None:
+            return _Poll(subscription.name, fetched.url, not_modified=True, etag=etag, last_modified=modified)
+        listed = fetched.videos[:subscription.latest] if subscription.latest else fetched.videos
+        videos: list[tuple[FeedVideo, Torrent | None, str]] = []
+        for video in listed:
+            if self._closing.is_set():
+                break
+            info_hash = video.info_hash or hashes.get(video.torrent_url or "")
+            if info_hash in known:
+                videos.append((dataclasses.replace(video, info_hash=info_hash), None, ""))
+                continue
+            try:
+                videos.append((video, fetch_torrent(self._http, video), ""))
+            except FeedError as error:
+                videos.append((video, None, str(error)))
+        return _Poll(subscription.name, fetched.url, etag=fetched.etag, last_modified=fetched.last_modified,
+                     videos=videos, count=len(fetched.videos))
+
+    # --- applying (main thread) ---
+
+    def _apply(self, poll: _Poll) -> None:
+        feed = self.feeds.get(poll.name)
+        if feed is None:
+            return
+        feed.last_check = time.time()
+        if poll.error:
+            if feed.problem != poll.error:
+                self.log(f"mirror: {poll.name}: {poll.error}; keeping what is mirrored, trying again later")
+            feed.problem = poll.error
+            return
+        if feed.problem:
+            self.log(f"mirror: {poll.name}: the feed is back")
+        feed.problem = ""
+        feed.etag, feed.last_modified = poll.etag, poll.last_modified
+        if poll.not_modified:
+            return
+        feed.videos = poll.count
+        skipped: dict[str, tuple[str, str]] = {}
+        wanted: set[str] = set()
+        used, limit = 0, feed.subscription.max_size
+        for video, torrent, problem in poll.videos:
+            if torrent is not None:
+                self._hashes[video.torrent_url or ""] = torrent.info_hash
+            info_hash = torrent.info_hash if torrent else video.info_hash
+            item_size = torrent.size if torrent else self.items[info_hash].size if info_hash in self.items else 0
+            if not problem and limit is not None and used + item_size > limit:
+                problem = (f"larger than --max-size {size(limit)} ({size(item_size)})" if item_size > limit else
+                           f"over --max-size {size(limit)} with the newer videos ({size(used)} used)")
+            if not problem and info_hash and info_hash in self.seeder.records and info_hash not in self.items:
+                continue  # the seeder's own video: seeded already
+            if problem or info_hash is None:
+                skipped[video.key] = (video.title, problem or "no info hash")
+                if feed.skipped.get(video.key) != skipped[video.key]:
+                    self.log(f"mirror: {poll.name}: not mirroring {video.title!r}: {problem}")
+                continue
+            used += item_size
+            wanted.add(info_hash)
+            item = self.items.get(info_hash)
+            if item is None and torrent is not None and self._fits(torrent, video, skipped, poll.name):
+                try:
+                    self._new(poll.name, video.title, torrent)
+                except OSError as error:  # a full or read-only disk: nothing half-written is kept
+                    skipped[video.key] = (video.title, f"cannot store its .torrent: {error.strerror or error}")
+                    self.log(f"mirror: {poll.name}: not mirroring {video.title!r}: {skipped[video.key][1]}")
+            elif item is not None and item.missing_since is not None and item.subscription == poll.name:
+                item.missing_since = None
+                self._save(item)
+                self.log(f"mirror: {item.name} is back in the feed of {poll.name}; keeping it")
+        feed.skipped = skipped
+        for item in self.items.values():
+            if item.subscription == poll.name and item.info_hash not in wanted and item.missing_since is None:
+                item.missing_since = time.time()
+                self._save(item)
+                self.log(f"mirror: {item.name} left the feed of {poll.name} (or its --latest/--max-size "
+                         f"selection); dropping it in {self.grace:g} s unless it comes back")
+
+    def _fits(self, torrent: Torrent, video: FeedVideo, skipped: dict[str, tuple[str, str]], name: str) -> bool:
+        free = shutil.disk_usage(self.state.root).free
+        if torrent.size > free:
+            problem = f"needs {size(torrent.size)}, and the disk has {size(free)} free"
+            skipped[video.key] = (video.title, problem)
+            self.log(f"mirror: {name}: not mirroring {video.title!r}: {problem}")
+            return False
+        return True
+
+    def _new(self, subscription: str, title: str, torrent: Torrent) -> None:
+        item = _Item(torrent.info_hash, subscription, torrent.name, torrent.size, title)
+        self.root.mkdir(exist_ok=True)
+        atomic_write(self.root / f"{item.info_hash}.torrent", torrent.data)
+        try:
+            atomic_write(self.root / f"{item.info_hash}.json", json.dumps(dataclasses.asdict(item)).encode() + b"\n")
+        except OSError:
+            (self.root / f"{item.info_hash}.torrent").unlink(missing_ok=True)
+            raise
+        self.log(f"mirror: {subscription}: downloading {item.name} ({item.info_hash}, {size(item.size)})")
+        self._add(item, torrent.data)
+
+    def _add(self, item: _Item, torrent: bytes) -> None:
+        resume = self.state.read_resume(item.info_hash)
+        params = None
+        if resume is not None:
+            try:
+                params = lt.read_resume_data(resume)
+            except RuntimeError as error:
+                self.log(f"mirror: ignoring damaged resume data for {item.name} ({error})")
+        if params is None:
+            params = lt.add_torrent_params()
+        params.ti = lt.torrent_info(torrent)
+        save_path = self.root / "data" / item.info_hash
+        save_path.mkdir(parents=True, exist_ok=True)
+        params.save_path = str(save_path)
+        params.storage_mode = lt.storage_mode_t.storage_mode_allocate
+        params.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed & ~lt.torrent_flags.upload_mode
+        if item.complete:
+            params.flags |= lt.torrent_flags.upload_mode
+        handle = self.seeder.session.add_torrent(params)
+        record = Record(item.info_hash, torrent, save_path / item.name, item.size, 0)
+        self.seeder.adopt(record, handle, complete=item.complete)
+        self.items[item.info_hash] = item
+
+    def _check_downloads(self) -> bool:
+        changed = False
+        for item in list(self.items.values()):
+            handle = self.seeder.handles.get(item.info_hash)
+            if handle is None or item.complete:
+                continue
+            status = handle.status()
+            error = self.seeder.file_errors.get(item.info_hash) or (status.errc.value() and status.errc.message())
+            if error:
+                self._fail(item, str(error))
+                continue
+            if status.is_seeding or status.progress >= 1.0 and status.state == lt.torrent_status.states.finished:
+                item.complete = True
+                self._save(item)
+                handle.set_flags(lt.torrent_flags.upload_mode)
+                self.seeder.partial.discard(item.info_hash)
+                self._progress.pop(item.info_hash, None)
+                self.log(f"mirror: {item.subscription}: {item.name} complete and checked ({size(item.size)}); "
+                         "seeding it")
+                changed = True
+                continue
+            done, since = self._progress.get(item.info_hash, (-1, 0.0))
+            if status.total_done != done:
+                self._progress[item.info_hash] = (status.total_done, time.monotonic())
+            elif time.monotonic() - since > STALLED_AFTER:
+                handle.force_reannounce(0, -1, lt.reannounce_flags_t.ignore_min_interval)
+                self._progress[item.info_hash] = (done, time.monotonic())
+        return changed
+
+    def _fail(self, item: _Item, why: str) -> None:
+        """A download that cannot go on (a full disk, an unwritable folder): drop its partial data."""
+        problem = f"download failed: {why}; its partial data was deleted, trying again at the next poll"
+        self.log(f"mirror: {item.subscription}: {item.name}: {problem}")
+        self._remove(item)
+        feed = self.feeds.get(item.subscription)
+        if feed is not None:
+            feed.skipped[item.info_hash] = (item.name, problem)
+
+    def _expire(self, now: float) -> bool:
+        changed = False
+        for item in list(self.items.values()):
+            if item.missing_since is not None and now - item.missing_since >= self.grace:
+                self.log(f"mirror: {item.subscription}: dropping {item.name}: gone from the feed for "
+                         f"{now - item.missing_since:.0f} s; deleting its data")
+                changed |= item.complete
+                self._remove(item)
+        return changed
+
+    def _remove(self, item: _Item) -> None:
+        if item.info_hash in self.seeder.handles:
+            self.seeder.session.remove_torrent(self.seeder.release(item.info_hash), lt.session.delete_files)
+        del self.items[item.info_hash]
+        self._progress.pop(item.info_hash, None)
+        for path in (self.root / f"{item.info_hash}.json", self.root / f"{item.info_hash}.torrent",
+                     self.state.resume_dir / f"{item.info_hash}.resume"):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(self.root / "data" / item.info_hash, ignore_errors=True)
+
+    def _save(self, item: _Item) -> None:
+        try:
+            atomic_write(self.root / f"{item.info_hash}.json", json.dumps(dataclasses.asdict(item)).encode() + b"\n")
+        except OSError as error:
+            self.log(f"mirror: cannot write {item.info_hash}.json: {error.strerror}")
