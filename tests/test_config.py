@@ -101,7 +101,8 @@ def test_the_configuration_doc_is_generated_from_the_settings() -> None:
 def test_workers_get_the_flags_and_the_unknown_variable_warning_is_logged(redis_url: str) -> None:
     """Two worker processes started with flags only: both answer with the flagged interval."""
     port = free_port()
-    env = {**os.environ, "TRACKER_INTERVALL": "9", "REDIS_URL": redis_url}
+    env = {**{k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"},  # as start_tracker
+           "TRACKER_INTERVALL": "9", "REDIS_URL": redis_url}
     proc = subprocess.Popen([sys.executable, "-m", "tracker_app", "--port", str(port), "--workers", "2",
                              "--interval", "7", "--log-level", "warning"], cwd=ROOT, env=env,
                             stderr=subprocess.PIPE, text=True)
