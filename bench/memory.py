@@ -16,6 +16,8 @@ import gc
 import random
 import sys
 import tempfile
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import uvloop
@@ -66,16 +68,71 @@ def measure(server: Server, extra: list[Server], peers: int, torrents: int, sett
             helper.stop()
 
 
+OURS = "ours, replica + Redis"
+EMBEDDED = "ours, embedded (no Redis)"
+
+
 def run(peers: int, torrents: int = 100, settle: float = 3) -> dict[str, float]:
-    """Bytes per idle peer: ours on Redis (replica and redis-server together) and the reference."""
+    """Bytes per idle peer: ours on Redis (replica and redis-server together), ours embedded, the reference."""
+    env = {"LOG_LEVEL": "warning", "TRACKER_MAX_CONNECTIONS_PER_IP": str(peers * 2)}
     with tempfile.TemporaryDirectory(prefix="videoswarm-bench-") as tmp:
         store = start_redis(Path(tmp) / "redis")
-        ours = start_tracker(redis_url=f"redis://127.0.0.1:{store.port}/0", LOG_LEVEL="warning",
-                             TRACKER_MAX_CONNECTIONS_PER_IP=str(peers * 2))
+        ours = start_tracker(redis_url=f"redis://127.0.0.1:{store.port}/0", **env)
         return {
-            "ours, replica + Redis": measure(ours, [store], peers, torrents, settle),
+            OURS: measure(ours, [store], peers, torrents, settle),
+            EMBEDDED: measure(start_tracker(**env), [], peers, torrents, settle),
             "reference": measure(start_reference(), [], peers, torrents, settle),
         }
+
+
+def breakdown(peers: int = 2000) -> dict[str, float]:
+    """Python bytes per idle peer, by layer, measured in this process with tracemalloc.
+
+    ``protocol``: websockets' frame parser and state. ``tracker state``: the socket's own
+    object (slots), the swarm it joined, and its entry in the in-process store. What
+    the replica's RSS holds beyond these is the transport: uvloop's transport and
+    libuv handle, the socket object, and allocator slack.
+    """
+    from websockets.protocol import OPEN
+    from websockets.server import ServerProtocol
+
+    from tracker_app.allowlist import Allowlist
+    from tracker_app.clients import HttpClients
+    from tracker_app.config import Settings
+    from tracker_app.connections import Connections
+    from tracker_app.metrics import Metrics
+    from tracker_app.peers import Event, Kind, PeerEntry, Route
+    from tracker_app.relay import MemoryRelay
+    from tracker_app.store import MemoryStore
+    from tracker_app.tracker import Tracker
+    from tracker_app.transport import TrackerSocket
+
+    def traced(make: Callable[[], object]) -> float:
+        gc.collect()
+        tracemalloc.start()
+        kept = [make() for _ in range(peers)]
+        gc.collect()
+        size = tracemalloc.get_traced_memory()[0] / peers
+        tracemalloc.stop()
+        del kept
+        return size
+
+    settings = Settings()
+    tracker = Tracker(settings, MemoryStore(settings.peer_ttl), MemoryRelay("bench"),
+                      Connections(settings.max_connections_per_ip), Allowlist(None), Metrics(), HttpClients(60))
+    hashes = [random.randbytes(20) for _ in range(100)]
+
+    def socket_with_state() -> object:
+        sock = TrackerSocket(tracker, "127.0.0.1", None, set())  # type: ignore[arg-type]
+        peer_id, info_hash = random.randbytes(20), random.choice(hashes)
+        sock.joined.add((info_hash, peer_id))
+        tracker.connections.open(sock)
+        entry = PeerEntry(Kind.WEBSOCKET, peer_id, Route("bench", sock.conn_id).encode(), False)
+        asyncio.run(tracker.store.announce(info_hash, entry, Event.STARTED, 0))
+        return sock
+
+    protocol = traced(lambda: ServerProtocol(state=OPEN, max_size=settings.max_frame))
+    return {"protocol": protocol, "tracker state": traced(socket_with_state) - protocol}
 
 
 def main() -> None:
@@ -84,7 +141,9 @@ def main() -> None:
     parser.add_argument("--torrents", type=int, default=100, help="torrents they announce to (default 100)")
     args = parser.parse_args()
     for name, per_peer in run(args.peers, args.torrents).items():
-        print(f"{name:24} {per_peer / 1024:6.1f} KiB per idle peer ({args.peers} peers)")
+        print(f"{name:26} {per_peer / 1024:6.1f} KiB per idle peer ({args.peers} peers)")
+    for layer, size in breakdown().items():
+        print(f"  of which {layer}: {size:.0f} bytes per peer (Python objects)")
 
 
 if __name__ == "__main__":

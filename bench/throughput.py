@@ -56,7 +56,7 @@ def start_targets(workers: list[int], memory: bool, work: Path) -> list[Target]:
                                **TRACKER_ENV)
         targets.append(Target(f"ours, Redis, {count} worker{'s' * (count > 1)}", server, store))
     if memory:
-        targets.append(Target("ours, in-process state", start_tracker(**TRACKER_ENV)))
+        targets.append(Target("ours, embedded (no Redis)", start_tracker(**TRACKER_ENV)))
     targets.append(Target("reference", start_reference()))
     return targets
 
@@ -135,7 +135,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="A B rounds (default 3)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                         help="tracker worker counts to run on Redis (default 1 2)")
-    parser.add_argument("--memory", action="store_true", help="also run ours with in-process state")
+    parser.add_argument("--embedded", action=argparse.BooleanOptionalAction, default=True,
+                        help="also run ours with in-process state, no Redis (default on)")
     parser.add_argument("--pin", action="store_true", help="give the load generator a core of its own")
 
 
@@ -143,7 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     args = parser.parse_args()
-    targets = run(args.rounds, loadgen.arguments(args), args.workers, args.memory, args.pin)
+    targets = run(args.rounds, loadgen.arguments(args), args.workers, args.embedded, args.pin)
     for row in summary(targets):
         print(json.dumps(row))
 

@@ -33,7 +33,11 @@ _STATE_HELP = "the seeder's state directory [SEED_STATE, default: ~/.local/share
 _ADD_EPILOG = """\
 Each FILE becomes a v1 torrent (what browsers' webtorrent understands), stored in the
 state directory, and a content entry <slug>.md for `sitegen build` with its .torrent
-copied beside it. The magnet URI of each file is printed on stdout, one per line.
+copied beside it, a poster (<slug>.jpg, a frame 10 % in) and the captions found beside
+the video (talk.vtt, talk.en.vtt, talk.fr.srt; .srt becomes .vtt). An MP4 or MOV whose
+index is at the end is remuxed losslessly into a copy in the state directory, which is
+then seeded, so playback starts before the whole file has arrived. The magnet URI of
+each file is printed on stdout, one per line.
 Adding the same file again is harmless: same info hash, refreshed trackers and entry.
 
 Web seeds: --webseed is a base URL; a file is served at <base>/<url-encoded file name>,
@@ -76,8 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _add(args: argparse.Namespace) -> int:
     state = State.open(args.state)
     options = AddOptions(trackers=args.tracker, web_seeds=args.webseed or [], content_dir=args.content,
-                         progress=not args.quiet)
+                         progress=not args.quiet, transcode=args.transcode)
     for added in add(state, args.files, options, warn=lambda text: print(f"seed: warning: {text}", file=sys.stderr)):
+        if added.made:
+            print(f"seed: {added.made} {added.path} for streaming; seeding the copy {added.seeded}", file=sys.stderr)
         print(f"seed: added {added.path.name} ({added.info_hash}) -> {added.entry}", file=sys.stderr)
         print(added.magnet, flush=True)
     return 0
@@ -130,7 +136,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="base URL of an HTTP web seed serving the files by name; repeatable")
     add_cmd.add_argument("--content", type=Path, metavar="DIR", default=Path(os.environ.get("SEED_CONTENT", "content")),
                          help="where the <slug>.md entries go [SEED_CONTENT, default: content]")
-    add_cmd.add_argument("-q", "--quiet", action="store_true", help="no progress bar while hashing")
+    add_cmd.add_argument("--transcode", action="store_true",
+                         help="make an H.264/AAC MP4 of a video browsers cannot play (HEVC, ProRes, MKV, AVI...) "
+                              "and seed that copy")
+    add_cmd.add_argument("-q", "--quiet", action="store_true", help="no progress bar while hashing or transcoding")
     add_cmd.set_defaults(handler=_add)
 
     run_cmd = commands.add_parser("run", help="seed everything in the state directory until stopped",

@@ -5,10 +5,16 @@ directory every 2 s (so ``seed add`` needs no restart), a status report every in
 resume data every 5 minutes. SIGTERM and SIGINT only set a flag; the loop then saves
 resume data (at most 4 s), stops the web seed (at most 1 s) and closes the session (at
 most 2 s for ``stopped`` announces), inside the 10 s that systemd and PaaS platforms allow.
+
+At start the soft limit on open files is raised to the hard one (often 1,024 → 524,288 on
+Linux), as every peer, web seed connection and seeded file takes a descriptor. A rescan
+that fails (EMFILE under a connection flood, a state directory on a flaky disk) is logged
+and tried again at the next one: it must not stop the seeding of everything else.
 """
 
 from __future__ import annotations
 
+import resource
 import signal
 import time
 from dataclasses import dataclass
@@ -46,32 +52,43 @@ def run(state: State, options: RunOptions) -> int:
     signal.signal(signal.SIGINT, on_signal)
 
     state.prepare()
+    files_limit = _raise_file_limit()
     webseed = WebSeed(options.webseed_port, options.webseed_host) if options.webseed_port is not None else None
     seeder = Seeder(state, options.session, log)
     failed = 0
     try:
         port = seeder.listen_port()
         log(f"seed run: state {state.root}, BitTorrent port {port}"
-            + (f", web seed on http://{options.webseed_host}:{webseed.port}/" if webseed else ""))
+            + (f", web seed on http://{options.webseed_host}:{webseed.port}/" if webseed else "")
+            + f", up to {files_limit} open files"
+            + (f" ({webseed.limits.max_connections} web seed connections)" if webseed else ""))
         seeder.sync()
         if not seeder.handles and not seeder.refused:
             log(f"nothing to seed yet: add a video with `seed add FILE --tracker URL --state {state.root}`")
         if webseed:
             webseed.update(seeder.files())
             webseed.start()
-        _report(seeder, state, options.status_interval)  # `seed status` answers from the start
+        _report(seeder, state, options.status_interval, webseed)  # `seed status` answers from the start
         next_rescan = time.monotonic() + RESCAN_EVERY
         next_status = time.monotonic() + min(options.status_interval, 5)
         next_resume = time.monotonic() + SAVE_RESUME_EVERY
+        rescan_failed = ""
         while not stopping:
             seeder.pump(0.25)
             now = time.monotonic()
             if now >= next_rescan:
-                if seeder.sync() and webseed:
-                    webseed.update(seeder.files())
+                try:
+                    if seeder.sync() and webseed:
+                        webseed.update(seeder.files())
+                    rescan_failed = ""
+                except OSError as error:
+                    if str(error) != rescan_failed:
+                        log(f"cannot rescan {state.root}: {error.strerror or error}; trying again every "
+                            f"{RESCAN_EVERY:.0f} s, still seeding")
+                    rescan_failed = str(error)
                 next_rescan = now + RESCAN_EVERY
             if now >= next_status:
-                _report(seeder, state, options.status_interval)
+                _report(seeder, state, options.status_interval, webseed)
                 next_status = now + options.status_interval
             if now >= next_resume:
                 seeder.save_resume(only_if_modified=True)
@@ -88,8 +105,20 @@ def run(state: State, options: RunOptions) -> int:
     return 1 if failed else 0
 
 
-def _report(seeder: Seeder, state: State, interval: float) -> None:
-    torrents = seeder.statuses()
+def _raise_file_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit; returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if resource.RLIM_INFINITY not in (soft, hard) and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+def _report(seeder: Seeder, state: State, interval: float, webseed: WebSeed | None) -> None:
+    torrents = seeder.statuses(webseed.sent() if webseed else None)
     for torrent in torrents:
         log(f"status {status.line(torrent)}")
     try:

@@ -27,23 +27,28 @@ the offers in libtorrent's torrent log, the only place where they show.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import libtorrent as lt
 
+from videoswarm_content.schemes import is_websocket
+
 from .errors import SeedError
 from .state import Record, State
 from .status import TorrentStatus
+from .uploads import WEBSEED, Peer, UploadCounter, kind_of
 
 _ALERTS = (lt.alert_category.error | lt.alert_category.status | lt.alert_category.tracker
-           | lt.alert_category.storage | lt.alert_category.torrent_log)
+           | lt.alert_category.storage | lt.alert_category.torrent_log
+           | lt.alert_category.connect)  # peer_connect_alert: whether a peer came over WebRTC (uploads.py)
 
 #: How libtorrent's torrent log shows an offer a WebSocket tracker relayed to us.
 _RELAYED_OFFER = ("WEBSOCKET_TRACKER_READ", '"offer":{')
-_WEBSOCKET = ("ws://", "wss://")
 
+#: Seconds between two samples of each connection's upload (uploads.py).
+SAMPLE_UPLOADS_EVERY = 0.25
 RETRY_FIRST = 10.0
 RETRY_MAX = 300.0
 
@@ -103,6 +108,8 @@ class Seeder:
         #: Offers relayed to each torrent since its last WebSocket announce, and when to announce again.
         self._offers: dict[str, int] = {}
         self._offers_refresh_at = max(1, self.session.get_settings()["max_webtorrent_offers"] // 2)
+        self.uploads = UploadCounter()
+        self._next_sample = 0.0
 
     def listen_port(self, timeout: float = 10) -> int:
         """The TCP port libtorrent listens on, once it does."""
@@ -137,6 +144,7 @@ class Seeder:
             if problem:
                 self.session.remove_torrent(self.handles.pop(info_hash))
                 del self.records[info_hash]
+                self.uploads.forget(info_hash)
                 self.log(f"stopped seeding {record.name}")
                 if info_hash in wanted:
                     self._refuse(record, problem)
@@ -156,6 +164,17 @@ class Seeder:
         for alert in self.session.pop_alerts():
             self._handle(alert)
         self._retry_trackers()
+        if time.monotonic() >= self._next_sample:
+            self._sample_uploads()
+            self._next_sample = time.monotonic() + SAMPLE_UPLOADS_EVERY
+
+    def _sample_uploads(self) -> None:
+        for info_hash in self.uploads.active():
+            handle = self.handles.get(info_hash)
+            if handle is None:
+                continue
+            peers = [Peer(p.remote_endpoint(), p.total_upload) for p in handle.get_peer_info()]
+            self.uploads.sample(info_hash, handle.status().total_payload_upload, peers)
 
     def _retry_trackers(self) -> None:
         now = time.monotonic()
@@ -169,7 +188,9 @@ class Seeder:
             self._retries[(info_hash, url)] = (float("inf"), delay)  # until the outcome is known
             _reannounce(handle, url.__eq__)
 
-    def statuses(self) -> list[TorrentStatus]:
+    def statuses(self, web_seed_sent: Mapping[str, int] | None = None) -> list[TorrentStatus]:
+        """Each torrent's status; ``web_seed_sent`` is the web seed's bytes by file name."""
+        sent = web_seed_sent or {}
         result = []
         for info_hash, handle in sorted(self.handles.items(), key=lambda item: self.records[item[0]].name):
             status = handle.status()
@@ -181,6 +202,7 @@ class Seeder:
                 state="paused" if status.flags & lt.torrent_flags.paused else _STATES.get(status.state, "starting"),
                 peers=status.num_peers, upload_rate=status.upload_payload_rate,
                 uploaded=status.all_time_upload, problem=problem,
+                upload_by_kind={**self.uploads.by_kind(info_hash), WEBSEED: sent.get(self.records[info_hash].name, 0)},
             ))
         for info_hash, (record, why) in sorted(self.refused.items(), key=lambda item: item[1][0].name):
             result.append(TorrentStatus(name=record.name, info_hash=info_hash, state="not seeding",
@@ -237,7 +259,7 @@ class Seeder:
             return
         self._offers[info_hash] = self._offers.get(info_hash, 0) + 1
         if self._offers[info_hash] == self._offers_refresh_at:  # once: the announce resets the count
-            _reannounce(self.handles[info_hash], lambda url: url.startswith(_WEBSOCKET))
+            _reannounce(self.handles[info_hash], is_websocket)
 
     def _refuse(self, record: Record, problem: str) -> None:
         """Keep a changed file out of the swarm, and say so once (not at every rescan)."""
@@ -268,12 +290,15 @@ class Seeder:
                 self.log(f"libtorrent: {message}")
             return
         info_hash = str(alert.handle.info_hashes().v1)
+        if isinstance(alert, lt.peer_connect_alert):
+            self.uploads.connected(info_hash, alert.endpoint, kind_of(alert.message()))
+            return
         if isinstance(alert, lt.torrent_log_alert):
             self._count_offer(info_hash, alert.log_message())
             return
         record = self.records.get(info_hash)
         name = record.name if record else info_hash
-        if isinstance(alert, lt.tracker_announce_alert) and alert.tracker_url().startswith(_WEBSOCKET):
+        if isinstance(alert, lt.tracker_announce_alert) and is_websocket(alert.tracker_url()):
             self._offers.pop(info_hash, None)  # libtorrent renews the offer quota with each announce
         elif isinstance(alert, lt.tracker_error_alert):
             problem = f"tracker {alert.tracker_url()}: {alert.error.message() or alert.message()}; retrying"

@@ -22,12 +22,13 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import libtorrent as lt
 import platformdirs
+
+from videoswarm_content.files import atomic_write, writable_problem
 
 from .errors import SeedError
 
@@ -41,35 +42,6 @@ def default_state_dir() -> Path:
     if configured:
         return Path(configured)
     return Path(platformdirs.user_data_dir("videoswarm")) / "seed"
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-#: Read once at import, while there is one thread: os.umask can only be read by setting it.
-_FILE_MODE = 0o666 & ~_umask()
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once (temporary file, fsync, rename).
-
-    The file gets the usual permissions (0644 under umask 022), not mkstemp's 0600, as a
-    web server may serve content entries and .torrent files.
-    """
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
@@ -127,15 +99,13 @@ class State:
         """
         root = root.expanduser().absolute()
         state = cls(root)
-        if not root.exists():
-            if not create:
-                raise SeedError(f"state directory {root} does not exist")
-            _check_creatable(root)
-            return state
-        if not root.is_dir():
-            raise SeedError(f"state directory {root} is not a directory")
-        _check_writable(root)
-        state._check_contents()
+        if not root.exists() and not create:
+            raise SeedError(f"state directory {root} does not exist")
+        problem = writable_problem(root)
+        if problem:
+            raise SeedError(f"state directory {root} cannot be used: {problem}")
+        if root.exists():
+            state._check_contents()
         return state
 
     def prepare(self) -> None:
@@ -266,25 +236,3 @@ def _info_hash(torrent: bytes) -> str:
     except (RuntimeError, ValueError) as error:
         raise SeedError(f"not a valid .torrent ({error})") from None
     return str(info.info_hashes().v1)
-
-
-def _check_writable(directory: Path) -> None:
-    """Really try: permission bits lie on read-only mounts and for root."""
-    try:
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".seed-probe-")
-    except OSError as error:
-        raise SeedError(f"state directory {directory} is not writable: {error.strerror}") from None
-    os.close(fd)
-    os.unlink(probe)
-
-
-def _check_creatable(directory: Path) -> None:
-    parent = directory.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise SeedError(f"state directory {directory} cannot be created: {parent} is not a directory")
-    try:
-        _check_writable(parent)
-    except SeedError:
-        raise SeedError(f"state directory {directory} cannot be created: {parent} is not writable") from None

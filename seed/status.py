@@ -3,6 +3,10 @@
 The running seeder rewrites ``<state>/status.json`` (atomically) every interval, with its
 process id and the time; ``seed status`` reads it from another process and can tell a
 live seeder from the leftovers of one that stopped.
+
+``upload_by_kind`` splits the bytes sent since ``seed run`` started by who got them:
+``webrtc`` (browsers), ``bittorrent`` (TCP/uTP clients) and ``webseed`` (HTTP range
+requests to the web seed), so an operator sees how much the swarm takes off the web seed.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from videoswarm_content.files import atomic_write
+
 from .errors import SeedError
-from .state import atomic_write
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,12 @@ class TorrentStatus:
     upload_rate: int  # payload bytes per second
     uploaded: int  # payload bytes, all time (kept in the resume data across restarts)
     problem: str = ""  # the last tracker or file error, cleared when it recovers
+    #: Payload bytes since this seeder started, by kind: webrtc, bittorrent (TCP/uTP), webseed.
+    upload_by_kind: dict[str, int] = field(default_factory=dict)
+
+
+#: The kinds of upload in display order, with the column heading that ``seed status`` shows.
+KINDS = (("webrtc", "WEBRTC"), ("bittorrent", "TCP/UTP"), ("webseed", "WEB SEED"))
 
 
 @dataclass(frozen=True)
@@ -44,23 +55,26 @@ class Report:
 
 
 def size(n: float) -> str:
-    return tqdm.format_sizeof(n, "B", divisor=1024)
+    return str(tqdm.format_sizeof(n, "B", divisor=1024))
 
 
 def line(t: TorrentStatus) -> str:
-    """One status line: ``clip.mp4 1a2b3c4d: seeding, 3 peers, up 1.20MB/s, uploaded 48.0MB``."""
+    """One status line: ``clip.mp4 1a2b3c4d: seeding, 3 peers, up 1.20MB/s, uploaded 48.0MB [webrtc 40.0MB, ...]``."""
     text = (f"{t.name} {t.info_hash[:8]}: {t.state}, {t.peers} peer{'s' if t.peers != 1 else ''}, "
             f"up {size(t.upload_rate)}/s, uploaded {size(t.uploaded)}")
+    if t.upload_by_kind:
+        text += " [" + ", ".join(f"{kind} {size(t.upload_by_kind.get(kind, 0))}" for kind, _ in KINDS) + "]"
     return f"{text} ({t.problem})" if t.problem else text
 
 
 def table(torrents: list[TorrentStatus]) -> str:
-    rows = [("NAME", "INFO HASH", "STATE", "PEERS", "UP/S", "UPLOADED")]
-    rows += [(t.name, t.info_hash[:8], t.state, str(t.peers), size(t.upload_rate), size(t.uploaded))
-             for t in torrents]
+    rows = [("NAME", "INFO HASH", "STATE", "PEERS", "UP/S", "UPLOADED", *(heading for _, heading in KINDS))]
+    rows += [(t.name, t.info_hash[:8], t.state, str(t.peers), size(t.upload_rate), size(t.uploaded),
+              *(size(t.upload_by_kind.get(kind, 0)) for kind, _ in KINDS)) for t in torrents]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines += [f"  {t.name}: {t.problem}" for t in torrents if t.problem]
+    lines.append("UPLOADED is all time (libtorrent); WEBRTC, TCP/UTP and WEB SEED count since `seed run` started.")
     return "\n".join(lines)
 
 

@@ -63,8 +63,3 @@ def make_torrent(path: Path, trackers: Sequence[str], web_seeds: Sequence[str] =
         except RuntimeError as error:  # the file changed or vanished while hashing
             raise SeedError(f"{path}: hashing failed: {error}") from None
     return lt.bencode(ct.generate())
-
-
-def info_hash(torrent: bytes) -> str:
-    """The 40-hex-digit v1 info hash, as magnets and the state directory name it."""
-    return str(lt.torrent_info(torrent).info_hashes().v1)

@@ -13,9 +13,12 @@ import hashlib
 import io
 import os
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import platformdirs
+
+from videoswarm_content.files import atomic_write
 
 from .errors import SitegenError
 
@@ -23,7 +26,8 @@ WEBTORRENT_VERSION = "2.8.5"
 #: ``dist.integrity`` of webtorrent 2.8.5 on registry.npmjs.org.
 WEBTORRENT_INTEGRITY = "sha512-oIjpuBrypApJ+RCZ8RRaHEncVSkt2cd25/I4Trb2sk9nlaEF92Dg1u8BCwqA4eJR7wIZQM95GyO7Wo4QTbrUUA=="
 DEFAULT_REGISTRY = "https://registry.npmjs.org"
-FILES = ("dist/webtorrent.min.js", "dist/sw.min.js")
+#: What the site ships from the package (the service worker is our own, assets/sw.js).
+FILES = ("dist/webtorrent.min.js",)
 
 
 @dataclass(frozen=True)
@@ -38,11 +42,10 @@ class Bundle:
 
 
 def cache_dir() -> Path:
-    """``$SITEGEN_CACHE``, else ``$XDG_CACHE_HOME/videoswarm``, else ``~/.cache/videoswarm``."""
+    """``$SITEGEN_CACHE``, else the user's cache folder (``~/.cache/videoswarm`` on Linux, via platformdirs)."""
     if os.environ.get("SITEGEN_CACHE"):
         return Path(os.environ["SITEGEN_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "videoswarm"
+    return Path(platformdirs.user_cache_dir("videoswarm"))
 
 
 def registry() -> str:
@@ -63,7 +66,8 @@ def load_bundle(fetch: bool = True) -> Bundle:
         raise SitegenError(f"webtorrent {WEBTORRENT_VERSION} is not in the cache; run `sitegen fetch`", tarball)
     else:
         data = _download()
-        _write_atomically(tarball, data)
+        tarball.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(tarball, data)
     return Bundle(WEBTORRENT_VERSION, _extract(data, tarball))
 
 
@@ -96,10 +100,3 @@ def _extract(data: bytes, source: Path) -> dict[str, bytes]:
                 raise SitegenError(f"webtorrent tarball has no {name}", source)
             files[name] = member.read()
     return files
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        tmp.write(data)
-    os.replace(tmp.name, path)

@@ -15,6 +15,8 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException
 
+from videoswarm_content.errors import ContentError
+
 from .bundle import WEBTORRENT_VERSION, cache_dir, load_bundle
 from .errors import SitegenError
 
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             build_site(args.content, args.out, args.config_file)
     except Abort:
         return 1  # mkdocs has logged the plugin's error through our handler already
-    except (SitegenError, MkDocsException, OSError) as error:
+    except (ContentError, MkDocsException, OSError) as error:
         print(_LineFormatter().format_lines("error", str(error) or type(error).__name__), file=sys.stderr)
         return 1
     return 0

@@ -35,16 +35,19 @@ def inline_script_hashes(html: str) -> set[str]:
 def policy(script_hashes: Iterable[str], trackers: Iterable[str]) -> str:
     """The policy, one line. ``ws:``/``http:`` are allowed only for a site with a ``ws://`` tracker (testing)."""
     connect = ["'self'", "https:", "wss:"]
+    media = ["'self'", "blob:", "https:"]
     if any(url.startswith("ws://") for url in trackers):
         connect += ["http:", "ws:"]
+        media += ["http:"]
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", *sorted(script_hashes)],
         # The theme's own markup carries style attributes; no user text reaches one.
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
-        # Video bytes come from our service worker under this origin; blob: for browsers that fall back.
-        "media-src": ["'self'", "blob:"],
+        # Video bytes come from our service worker under this origin, or straight from a web seed
+        # (HTTP first, and for browsers without WebRTC); blob: for browsers that fall back.
+        "media-src": media,
         # Trackers (WebSocket), web seeds and .torrent files (HTTP range requests).
         "connect-src": connect,
         "worker-src": ["'self'"],

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from videoswarm_content.errors import ContentError
 
 
-class SitegenError(Exception):
-    """A problem with the content, the configuration or the player bundle.
+class SitegenError(ContentError):
+    """A problem with the configuration or the player bundle (bad content is a plain :class:`ContentError`).
 
     ``str()`` is one line that names the file (and line, where known), so the CLI can
     print it as is.
     """
-
-    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
-        self.message = message
-        self.path = Path(path) if path is not None else None
-        self.line = line
-        where = ""
-        if self.path is not None:
-            where = f"{self.path}:{line}: " if line else f"{self.path}: "
-        super().__init__(where + message)
-
-
-class ContentErrors(SitegenError):
-    """Every problem found in a content folder, so one build reports them all."""
-
-    def __init__(self, errors: list[SitegenError]) -> None:
-        self.errors = errors
-        Exception.__init__(self, "\n".join(str(e) for e in errors))

@@ -1,24 +1,29 @@
 """The mkdocs plugin: turns a folder of ``<slug>.md`` video entries into a video site.
 
 mkdocs' ``docs_dir`` is the content folder. In ``on_files`` the plugin takes each
-top-level ``*.md`` as a video entry (see :mod:`sitegen.content`), drops it and the
+top-level ``*.md`` as a video entry (see :mod:`videoswarm_content`), drops it and the
 poster and torrent it names from the build, and adds generated pages in their place:
 
 - ``index.html``: every video, with poster, start of the description and live peers;
-- ``<slug>/index.html``: the player, title, description, magnet and embed code;
+- ``<slug>/index.html``: the player, title, description, tags and share box, with sharing
+  metadata (:mod:`sitegen.metadata`); ``<slug>/embed/``: that video's player alone (for
+  iframes, og:video and oEmbed); ``<slug>/oembed.json`` when ``site_url`` is set;
+- ``tags/`` and ``tags/<tag>/``: the tags, and each tag's videos (:mod:`sitegen.tags`);
 - ``embed/``, ``share/`` and ``publish/``: player-only, paste-a-magnet and seed-from-browser;
 - ``assets/``: our scripts and styles, and webtorrent's verified browser bundle;
 - ``sw.js``: the service worker that streams torrents to ``<video>``;
 - ``allowlist.txt``: every info hash, for the tracker's ``TRACKER_ALLOWLIST``;
 - ``csp.txt``: the Content-Security-Policy the site works under (see :mod:`sitegen.csp`).
 
-Pages render with the configured theme: the templates in ``templates/videoswarm/``
-extend its ``main.html`` and fill ``{% block content %}``.
+Pages render with the configured theme, by default Videoswarm's own (:mod:`sitegen.theme`):
+the templates in ``templates/videoswarm/`` extend its ``main.html`` and fill
+``{% block content %}`` (and ``extrahead``, with the sharing metadata).
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,23 +36,33 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.theme import Theme
 from tqdm import tqdm
 
+from videoswarm_content.entry import Entry
+from videoswarm_content.errors import ContentError, ContentErrors
+from videoswarm_content.files import outside_problem
+from videoswarm_content.reader import load_entries
+from videoswarm_content.schemes import WEBSOCKET_SCHEMES, has_scheme, spelled
+
 from .bundle import load_bundle
-from .content import Entry, load_entries
 from .csp import inline_script_hashes, policy
-from .description import DescriptionRenderer
-from .errors import SitegenError
+from .description import DescriptionError, DescriptionRenderer
+from .metadata import VideoLinks, VideoMetadata, video_metadata
+from .tags import Tag, group_by_tag, tag_slug
 
 log = logging.getLogger("mkdocs.plugins.videoswarm")
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
 ASSETS = PACKAGE / "assets"
-_OUR_ASSETS = ("player.js", "video-page.js", "embed-page.js", "share-page.js", "publish-page.js",
+_OUR_ASSETS = ("player.js", "format.js", "video-page.js", "embed-page.js", "share-page.js", "publish-page.js",
                "index-page.js", "videoswarm.css")
-_PAGES = {"index.md": "index", "share/index.md": "share", "publish/index.md": "publish", "embed/index.md": "embed"}
-_TITLES = {"share": "Share a video", "publish": "Publish", "embed": "Player"}
+_PAGES = {"index.md": "index", "share/index.md": "share", "publish/index.md": "publish", "embed/index.md": "embed",
+          "tags/index.md": "tags"}
+_TITLES = {"share": "Share a video", "publish": "Publish", "embed": "Player", "tags": "Tags"}
+#: The theme a mkdocs.yml without ``theme:`` gets (sitegen/theme, entry point ``mkdocs.themes``).
+THEME = "videoswarm"
 
 
 class VideoswarmConfig(Config):
@@ -67,6 +82,7 @@ class VideoswarmConfig(Config):
 class _Generated:
     kind: str
     entry: Entry | None = None
+    tag: Tag | None = None
 
 
 class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
@@ -77,54 +93,73 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         self._renderer = DescriptionRenderer()
         self._script_hashes: set[str] = set()
         self._progress: tqdm | None = None
+        self._tags: dict[str, Tag] = {}
 
     # --- mkdocs events, in build order ---
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         for url in self.config.trackers:
-            if not url.startswith(("ws://", "wss://")):
-                raise PluginError(f"videoswarm: trackers must be WebSocket URLs (ws:// or wss://), not {url!r}")
+            if not has_scheme(url, WEBSOCKET_SCHEMES):
+                raise PluginError(f"videoswarm: trackers must be WebSocket URLs ({spelled(WEBSOCKET_SCHEMES)}), "
+                                  f"not {url!r}")
         for server in self.config.ice_servers:
             if "urls" not in server:
                 raise PluginError(f"videoswarm: every ice_servers item needs 'urls', got {server!r}")
+        if not _names_theme(config):
+            config.theme = Theme(THEME, locale=str(config.theme.locale))
         config.theme.dirs.append(str(TEMPLATES))
         config.extra_css.append("assets/videoswarm.css")
         if config.nav is None:
-            config.nav = [{"Videos": "index.md"}, {"Share": "share/index.md"}, {"Publish": "publish/index.md"}]
+            config.nav = [{"Videos": "index.md"}, {"Tags": "tags/index.md"}, {"Share": "share/index.md"},
+                          {"Publish": "publish/index.md"}]
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         docs_dir = Path(config.docs_dir)
         try:
             self._entries = load_entries(docs_dir)
+            self._descriptions = self._render_descriptions()
             bundle = load_bundle(fetch=self.config.fetch)
-        except SitegenError as error:
+        except ContentError as error:
             raise PluginError(str(error)) from None
 
         # The entries' own files are published through their pages, not copied as they are.
-        used = {p.resolve() for e in self._entries for p in (e.source, e.torrent, e.poster) if p is not None}
+        used = {p.resolve() for e in self._entries
+                for p in (e.source, e.torrent, e.poster, *(c.path for c in e.captions)) if p is not None}
         for file in list(files):
             if file.abs_src_path and Path(file.abs_src_path).resolve() in used:
                 files.remove(file)
-            elif file.src_uri in _PAGES or file.src_uri.startswith(("assets/", "sw.js")):
+            elif file.src_uri in _PAGES or file.src_uri.startswith(("assets/", "sw.js", "tags/")):
                 raise PluginError(f"videoswarm: {file.src_uri} in {docs_dir} clashes with a generated file")
+            elif file.abs_src_path and file.src_dir == config.docs_dir:
+                _check_inside(Path(file.abs_src_path), docs_dir)
 
         self._pages = {}
-        self._descriptions = {}
+        self._tags = group_by_tag(self._entries)
         for src_uri, kind in _PAGES.items():
             self._add_page(files, config, src_uri, _Generated(kind))
+        for tag in self._tags.values():
+            self._add_page(files, config, f"{tag.uri}index.md", _Generated("tag", tag=tag))
         for entry in self._entries:
             self._add_page(files, config, f"{entry.slug}/index.md", _Generated("video", entry))
+            self._add_page(files, config, f"{entry.slug}/embed/index.md", _Generated("embed", entry))
             if entry.torrent:
                 files.append(File.generated(config, _torrent_uri(entry), abs_src_path=str(entry.torrent)))
             if entry.poster:
                 files.append(File.generated(config, _poster_uri(entry), abs_src_path=str(entry.poster)))
+            for caption in entry.captions:
+                files.append(File.generated(config, f"{entry.slug}/{caption.path.name}",
+                                            abs_src_path=str(caption.path)))
+            oembed = self._metadata(entry, config).oembed
+            if oembed is not None:
+                files.append(File.generated(config, f"{entry.slug}/oembed.json", content=oembed + "\n"))
         for name in _OUR_ASSETS:
             files.append(File.generated(config, f"assets/{name}", abs_src_path=str(ASSETS / name)))
         files.append(File.generated(config, "sw.js", abs_src_path=str(ASSETS / "sw.js")))
         files.append(File.generated(config, "assets/webtorrent.min.js", content=bundle.webtorrent))
         if self.config.allowlist:
             files.append(File.generated(config, self.config.allowlist, content=self._allowlist()))
+        self._check_page_folders(files, config)
         self._script_hashes = set()
         # Shown only on a terminal (tqdm turns itself off otherwise): reading, then writing, every page.
         self._progress = tqdm(total=len(files.documentation_pages()), desc="Reading pages", unit=" pages",
@@ -150,20 +185,22 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         if generated.entry is not None:
             # Themes print page.title unescaped (in <title>, the nav, ...): hand them escaped text.
             page.meta["title"] = escape(generated.entry.title)
+        elif generated.tag is not None:
+            page.meta["title"] = escape(f"Tagged {generated.tag.name}")
         elif generated.kind in _TITLES:
             page.meta.setdefault("title", _TITLES[generated.kind])
         return ""
 
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str | None:
         generated = self._pages.get(page.file.src_uri)
-        if generated is None or generated.entry is None:
+        if generated is None or generated.entry is None or generated.kind != "video":
             return None
         return self._description(generated.entry)
 
     def on_page_context(self, context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
         generated = self._pages.get(page.file.src_uri)
         if generated is not None:
-            context["videoswarm"] = self._context(generated)
+            context["videoswarm"] = self._context(generated, config)
         return context
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
@@ -178,6 +215,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
 
     def on_post_build(self, config: MkDocsConfig) -> None:
         self._close_progress()
+        if self._entries and not config.site_url:
+            log.warning("videoswarm: no site_url in mkdocs.yml, so video pages have no link previews "
+                        "(og:image, og:video, twitter:player) and no oEmbed; set it to the site's public URL")
         if self.config.csp:
             path = Path(config.site_dir) / self.config.csp
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,51 +237,108 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
         self._pages[src_uri] = generated
         files.append(File.generated(config, src_uri, content=""))
 
+    def _render_descriptions(self) -> dict[str, Markup]:
+        """Every entry's description, rendered once; :class:`ContentErrors` names each that cannot be."""
+        rendered: dict[str, Markup] = {}
+        errors: list[ContentError] = []
+        for entry in self._entries:
+            try:
+                rendered[entry.slug] = self._renderer.html(entry.description)
+            except DescriptionError as error:
+                errors.append(ContentError(str(error), entry.source, entry.description_line))
+        if errors:
+            raise ContentErrors(errors)
+        return rendered
+
     def _description(self, entry: Entry) -> Markup:
-        if entry.slug not in self._descriptions:
-            self._descriptions[entry.slug] = self._renderer.html(entry.description)
         return self._descriptions[entry.slug]
+
+    def _check_page_folders(self, files: Files, config: MkDocsConfig) -> None:
+        """A page folder ``<slug>/`` must not take the name of a file the build writes (csp.txt, 404.html...)."""
+        written = {file.dest_uri for file in files if "/" not in file.dest_uri}
+        written |= {name for template in config.theme.static_templates for name in (template, f"{template}.gz")}
+        written |= set(config.extra_templates) | {self.config.csp}
+        errors = [ContentError(f"file name {entry.slug!r} would make the page folder {entry.slug}/, but the build "
+                               f"writes a file of that name; rename the entry", entry.source)
+                  for entry in self._entries if entry.slug in written]
+        if errors:
+            raise PluginError(str(ContentErrors(errors)))
 
     def _trackers(self, entry: Entry | None = None) -> list[str]:
         """The magnet's trackers, then the site's, without repeats."""
         own = list(entry.magnet.trackers) if entry else []
         return list(dict.fromkeys(own + list(self.config.trackers)))
 
-    def _context(self, generated: _Generated) -> dict[str, Any]:
+    def _context(self, generated: _Generated, config: MkDocsConfig) -> dict[str, Any]:
         settings: dict[str, Any] = {"trackers": self._trackers(), "iceServers": self.config.ice_servers}
         context: dict[str, Any] = {"kind": generated.kind, "settings": settings}
         entry = generated.entry
         if generated.kind == "index":
-            context["entries"] = [
-                {
-                    "entry": e,
-                    "poster_url": _poster_uri(e) if e.poster else None,
-                    "excerpt": self._renderer.excerpt(self._description(e)),
-                    "duration": _duration(e.duration),
-                    "trackers": self._trackers(e),
-                }
-                for e in self._entries
-            ]
+            context["entries"] = [self._card(e) for e in self._entries]
+        elif generated.kind == "tags":
+            context["tags"] = list(self._tags.values())
+        elif generated.tag is not None:
+            context.update(tag=generated.tag, entries=[self._card(e) for e in generated.tag.entries])
         elif entry is not None:
-            # Paths are relative to the page (<slug>/index.html).
+            # Paths are relative to the page: <slug>/index.html, or <slug>/embed/index.html.
+            up = "../" if generated.kind == "embed" else ""
             settings.update(
                 magnet=entry.magnet.uri,
                 trackers=self._trackers(entry),
                 webSeeds=list(entry.magnet.web_seeds),
-                torrent=f"{entry.slug}.torrent" if entry.torrent else None,
-                poster=Path(_poster_uri(entry)).name if entry.poster else None,
+                torrent=f"{up}{entry.slug}.torrent" if entry.torrent else None,
+                poster=up + Path(_poster_uri(entry)).name if entry.poster else None,
+                duration=entry.duration,
             )
             context.update(
                 entry=entry,
                 duration=_duration(entry.duration),
                 torrent_url=_torrent_uri(entry) if entry.torrent else None,
+                captions=[{"src": up + c.path.name, "lang": c.lang, "label": c.label} for c in entry.captions],
+                # The <video> starts on the first web seed that names the file, before any script runs.
+                http_src=next((url for url in entry.magnet.web_seeds if not url.endswith("/")), None),
+                tags=[self._tags[slug] for slug in dict.fromkeys(map(tag_slug, entry.tags))],
+                metadata=self._metadata(entry, config),
             )
         return context
+
+    def _card(self, entry: Entry) -> dict[str, Any]:
+        """What the index and tag pages show of a video."""
+        return {
+            "entry": entry,
+            "poster_url": _poster_uri(entry) if entry.poster else None,
+            "excerpt": self._renderer.excerpt(self._description(entry)),
+            "duration": _duration(entry.duration),
+            "trackers": self._trackers(entry),
+        }
+
+    def _metadata(self, entry: Entry, config: MkDocsConfig) -> VideoMetadata:
+        summary = self._renderer.excerpt(self._description(entry))
+        links = None
+        if config.site_url:
+            page = f"{config.site_url.rstrip('/')}/{entry.slug}/"
+            links = VideoLinks(page=page, embed=page + "embed/", oembed=page + "oembed.json",
+                               poster=page + Path(_poster_uri(entry)).name if entry.poster else None)
+        return video_metadata(entry, summary, config.site_name, links)
 
     def _allowlist(self) -> str:
         lines = ["# Info hashes of every video on this site, for the tracker's TRACKER_ALLOWLIST."]
         lines += [f"{e.magnet.info_hash}  # {e.slug}" for e in sorted(self._entries, key=lambda e: e.slug)]
         return "\n".join(lines) + "\n"
+
+
+def _names_theme(config: MkDocsConfig) -> bool:
+    """Whether mkdocs.yml (or an override) chose a theme; mkdocs itself falls back to ``mkdocs``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # user_configs: mkdocs 1.x keeps it; we pin <2
+        return any("theme" in user for user in config.user_configs)
+
+
+def _check_inside(path: Path, docs_dir: Path) -> None:
+    """Any other file of the content folder is copied as it is: never one a symlink leads out to."""
+    problem = outside_problem(path, docs_dir)
+    if problem:
+        raise PluginError(str(ContentError(problem, path)))
 
 
 def _torrent_uri(entry: Entry) -> str:

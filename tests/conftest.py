@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import pytest
-from playwright.sync_api import BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
 from tests.support.browser import BrowserPeer, chromium
 from tests.support.libtorrent_peer import LibtorrentPeer
@@ -93,6 +93,13 @@ def browser_b(_chromium_b: BrowserContext, peer_site: str) -> Iterator[BrowserPe
     peer = BrowserPeer.open(_chromium_b, peer_site)
     yield peer
     peer.close()
+
+
+@pytest.fixture
+def page(playwright: Playwright) -> Iterator[Page]:
+    """A tab in a fresh Chromium profile: no service worker or piece store from another test."""
+    with chromium(playwright) as context:
+        yield context.new_page()
 
 
 @pytest.fixture

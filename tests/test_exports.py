@@ -9,19 +9,22 @@ import pytest
 
 EXPORTS = {
     "tracker_app": ["Settings", "create_app"],
-    "tracker_app.relay": ["Deliver", "Delivery", "MemoryRelay", "RedisRelay", "Relay"],
+    "tracker_app.relay": ["Deliver", "Delivery", "MemoryRelay", "RedisRelay", "Relay", "RelayUnavailable"],
     "tracker_app.store": ["MemoryStore", "RedisStore", "StoreUnavailable", "SwarmStore"],
+    "tracker_app.transport": ["HttpProtocol", "TrackerSocket"],
     "tracker_app.wire": ["WireError"],
     "seed": ["SeedError"],
-    "sitegen": ["Entry", "Magnet", "MagnetError", "SitegenError", "load_entries", "parse_magnet"],
+    "sitegen": ["SitegenError"],
+    "videoswarm_content": [],  # its modules are its API (see its docstring)
 }
 
 
 @pytest.mark.parametrize("package", sorted(EXPORTS))
 def test_exported_names_are_pinned(package: str) -> None:
     module = importlib.import_module(package)
-    assert sorted(module.__all__) == EXPORTS[package]
-    for name in module.__all__:
+    exported = getattr(module, "__all__", [])
+    assert sorted(exported) == EXPORTS[package]
+    for name in exported:
         value = getattr(module, name)
         if isinstance(value, type | types.FunctionType):  # ours, re-exported (not a type alias)
             assert value.__module__.startswith(package.partition(".")[0]), name
@@ -33,4 +36,4 @@ def test_every_public_name_is_exported(package: str) -> None:
     module = importlib.import_module(package)
     public = {name for name, value in vars(module).items()
               if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"}
-    assert public == set(module.__all__)
+    assert public == set(getattr(module, "__all__", []))

@@ -129,7 +129,7 @@ def behind_proxy() -> Iterator[Server]:
 
 def test_ipv6_peers_come_back_in_peers6(behind_proxy: Server) -> None:
     info_hash = random_id()
-    announce(behind_proxy.http_url, info_hash, random_id(), 6881, headers={"X-Forwarded-For": "2001:db8::7, 10.0.0.1"})
+    announce(behind_proxy.http_url, info_hash, random_id(), 6881, headers={"X-Forwarded-For": "10.0.0.1, 2001:db8::7"})
     announce(behind_proxy.http_url, info_hash, random_id(), 6882, headers={"X-Forwarded-For": "192.0.2.9"})
     reply = announce(behind_proxy.http_url, info_hash, random_id(), 6883, headers={"X-Forwarded-For": "192.0.2.10"})
     assert compact(reply[b"peers"]) == [("192.0.2.9", 6882)]

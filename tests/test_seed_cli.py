@@ -13,8 +13,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from sitegen.content import load_entry
 from tests.support.seeder import add, make_clip, seed
+from videoswarm_content.reader import load_entry
 
 NOBODY = 65534
 TRACKERS = ["wss://tracker.example.org/announce", "https://tracker.example.org/announce"]
@@ -70,7 +70,8 @@ def test_adding_twice_is_harmless_and_keeps_the_publishers_text(video: Path, tmp
 
     assert second == first
     assert "A rabbit" in entry.read_text()
-    assert sorted(p.name for p in content.iterdir()) == ["big-buck-bunny-2008.md", "big-buck-bunny-2008.torrent"]
+    assert sorted(p.name for p in content.iterdir()) == ["big-buck-bunny-2008.jpg", "big-buck-bunny-2008.md",
+                                                         "big-buck-bunny-2008.torrent"]
     assert len(list((state / "torrents").glob("*.json"))) == 1
 
 

@@ -66,8 +66,11 @@ def test_browser_and_node_download_from_seed_run(
         assert browser_a.download(magnet, [tracker.ws_url]) == sha256(video)
         assert node_download(magnet, [tracker.ws_url], tmp_path / "node") == sha256(video)
 
-        uploaded = seeder.status()[video.name]["uploaded"]
-        assert uploaded >= video.stat().st_size
+        status = seeder.status()[video.name]
+        assert status["uploaded"] >= video.stat().st_size
+        # Both viewers came over WebRTC; the split adds up to what libtorrent sent.
+        by_kind = status["upload_by_kind"]
+        assert by_kind["webrtc"] >= video.stat().st_size and by_kind["bittorrent"] == by_kind["webseed"] == 0
     finally:
         assert seeder.stop() == 0
     assert "saved resume data for 1 of 1 torrents" in seeder.log
@@ -151,7 +154,9 @@ def test_web_seed_alone_serves_a_browser(
         assert result["sha256"] == sha256(video)
         assert result["urlList"] == [f"http://127.0.0.1:{webseed_port}/web%20seed%20only.mp4"]
         assert result["wires"] and set(result["wires"]) == {"webSeed"}
-        assert seeder.status()[video.name]["uploaded"] == 0  # libtorrent itself sent nothing
+        status = seeder.status()[video.name]
+        assert status["uploaded"] == 0  # libtorrent itself sent nothing
+        assert status["upload_by_kind"] == {"webrtc": 0, "bittorrent": 0, "webseed": video.stat().st_size}
     finally:
         page.close()
         assert seeder.stop() == 0

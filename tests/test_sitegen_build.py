@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from seed.content import write_entry as seed_entry
-from seed.magnet import magnet_uri
 from sitegen.bundle import WEBTORRENT_VERSION, cache_dir
 from sitegen.cli import main
 from sitegen.csp import inline_script_hashes
-from sitegen.magnet import MagnetError, parse_magnet
 from tests.support.libtorrent_peer import info_hash, make_torrent
 from tests.support.site import add_video, build_site, make_video, run_sitegen, write_config, write_entry
 from tracker_app.allowlist import read_allowlist
+from videoswarm_content.magnet import magnet_uri
+from videoswarm_content.writer import write_entry as seed_entry
 
 TRACKER = "ws://127.0.0.1:9/announce"
 HASH = "0123456789abcdef0123456789abcdef01234567"
@@ -80,18 +79,25 @@ def test_bundle_is_the_pinned_webtorrent(built: tuple[Path, Path, bytes]) -> Non
     assert b"importScripts" not in (site / "sw.js").read_bytes(), "our own worker, not webtorrent's"
 
 
-def test_csp_allows_exactly_the_theme_inline_scripts(built: tuple[Path, Path, bytes]) -> None:
-    _, site, _ = built
-    directives = dict(d.split(" ", 1) for d in (site / "csp.txt").read_text().strip().split("; "))
-    scripts = set(directives["script-src"].split())
-    inline = set().union(*(inline_script_hashes(p.read_text()) for p in site.rglob("*.html")))
-    assert inline and scripts == {"'self'", *inline}, "the theme's inline scripts, by hash, and nothing else"
+def _directives(site: Path) -> dict[str, str]:
+    return dict(d.split(" ", 1) for d in (site / "csp.txt").read_text().strip().split("; "))
+
+
+def test_csp_allows_exactly_the_theme_inline_scripts(built: tuple[Path, Path, bytes], tmp_path: Path) -> None:
+    content, site, _ = built
+    directives = _directives(site)
+    assert directives["script-src"] == "'self'", "our theme has no inline script"
     assert directives["object-src"] == "'none'"
     assert "ws:" in directives["connect-src"], "a ws:// tracker (testing) is allowed"
+    # Another theme's inline scripts (mkdocs' sets base_url) are allowed by hash, and nothing else.
+    other = build_site(content, tmp_path / "other", write_config(tmp_path / "other.yml", [TRACKER],
+                                                                 theme={"name": "mkdocs", "highlightjs": False}))
+    inline = set().union(*(inline_script_hashes(p.read_text()) for p in other.rglob("*.html")))
+    assert inline and set(_directives(other)["script-src"].split()) == {"'self'", *inline}
 
 
 def test_entry_written_by_seed_add_builds(tmp_path: Path, video: Path, config: Path) -> None:
-    """The seeder's own writer (seed/content.py) makes entries the site accepts: tr=, ws=, .torrent, duration."""
+    """seed add's writer (videoswarm_content.writer) makes entries the site accepts: tr=, ws=, .torrent, duration."""
     content = tmp_path / "content"
     torrent = make_torrent(video, [TRACKER])
     web_seed = "https://cdn.example/videos/clip.mp4"
@@ -121,22 +127,6 @@ def test_titles_and_descriptions_are_escaped(tmp_path: Path, config: Path) -> No
     assert "<title>&lt;/title&gt;&lt;script&gt;" in (site / "evil/index.html").read_text()
 
 
-def test_magnet_parsing() -> None:
-    magnet = parse_magnet(f"magnet:?xt=urn:btih:{HASH.upper()}&dn=a&tr=wss%3A%2F%2Ft.example%2Fa"
-                          "&ws=https%3A%2F%2Fcdn.example%2Fa.mp4")
-    assert magnet.info_hash == HASH
-    assert magnet.trackers == ("wss://t.example/a",) and magnet.web_seeds == ("https://cdn.example/a.mp4",)
-    assert parse_magnet("magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH").info_hash == HASH, "base32 too"
-    for bad in ("", "http://x", f"magnet:?xt=urn:btih:{HASH[:-1]}", "magnet:?dn=x",
-                f"magnet:?xt=urn:btih:{HASH}&dn=<b>", f"magnet:?xt=urn:btih:{HASH}&tr=notaurl",
-                f"magnet:?xt=urn:btih:{HASH}&tr=udp%3A%2F%2Ft.example%3A80",
-                f"magnet:?xt=urn:btih:{HASH}&ws=javascript%3Aalert(1)",
-                f"magnet:?xt=urn:btih:{HASH}&xs=ftp%3A%2F%2Ft.example%2Fa.torrent",
-                f"magnet:?xt=urn:btih:{HASH}&xt=urn:btih:{'f' * 40}", f"magnet:?xt=urn:btih:{HASH}\\"):
-        with pytest.raises(MagnetError):
-            parse_magnet(bad)
-
-
 # --- Bad input: each gets one line naming the file (and line), exit 1, and no site ---
 
 GOOD = {"title": "Fine", "magnet": MAGNET}
@@ -157,6 +147,11 @@ BAD_ENTRIES = {
     "bad date": ({**GOOD, "date": "yesterday"}, None, "must be a date", 4),
     "bad duration": ({**GOOD, "duration": "long"}, None, "whole number of seconds", 4),
     "unknown key": ({**GOOD, "titel": "typo"}, None, "unknown key 'titel'", 4),
+    "captions not a list": ({**GOOD, "captions": "talk.vtt"}, None, "'captions' must be a list like", 4),
+    "caption outside": ({**GOOD, "captions": [{"src": "../talk.vtt"}]}, None, "inside the content folder", 4),
+    "missing caption": ({**GOOD, "captions": [{"src": "talk.en.vtt", "lang": "en"}]}, None,
+                        "captions file not found", 4),
+    "caption not vtt": ({**GOOD, "captions": [{"src": "talk.srt"}]}, None, "must end in one of .vtt", 4),
     "no front matter": (None, "", "no YAML front matter", 1),
 }
 
@@ -239,3 +234,82 @@ def test_help_explains() -> None:
     assert result.returncode == 0
     for words in ("--content", "--out", "-f", "title and magnet required", "mkdocs.yml"):
         assert words in result.stdout
+
+
+# --- Files from outside the content folder, names the build takes, descriptions Markdown chokes on ---
+
+
+def _build_fails(content: Path, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """Build; it must fail with no site and no traceback. Returns the error lines."""
+    code = main(["build", "--content", str(content), "--out", str(tmp_path / "site"), "-f", str(config)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "site").exists()
+    return err.strip().splitlines()
+
+
+def test_symlinked_poster_out_of_the_content_folder_stops_the_build(
+        tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    content = tmp_path / "content"
+    entry = write_entry(content, "clip", {**GOOD, "poster": "p.jpg"})
+    (content / "p.jpg").symlink_to("/proc/self/environ")
+    errors = _build_fails(content, tmp_path, config, capsys)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"sitegen: error: {entry}:4: poster {content / 'p.jpg'} is a symlink to /proc/")
+    assert errors[0].endswith(f"/environ, outside the content folder {content}; copy the file in instead")
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "sub/notes.txt", "linked.md"])
+def test_symlinked_file_out_of_the_content_folder_stops_the_build(
+        name: str, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    content = tmp_path / "content"
+    write_entry(content, "clip", GOOD)
+    secret = write_entry(tmp_path / "private", "secret", GOOD)
+    link = content / name
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(secret)
+    errors = _build_fails(content, tmp_path, config, capsys)
+    assert len(errors) == 1 and errors[0].startswith(f"sitegen: error: {link}: is a symlink to {secret}"), errors
+
+
+def test_symlinks_inside_the_content_folder_are_fine(tmp_path: Path, config: Path) -> None:
+    content = tmp_path / "content"
+    (content / "images").mkdir(parents=True)
+    (content / "images" / "p.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (content / "p.png").symlink_to(content / "images" / "p.png")
+    write_entry(content, "clip", {**GOOD, "poster": "p.png"})
+    site = build_site(content, tmp_path / "site", config)
+    assert (site / "clip/poster.png").read_bytes() == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("slug", ["csp.txt", "404.html", "sitemap.xml", "sitemap.xml.gz", "allowlist.txt",
+                                  "unused.txt"])
+def test_entry_named_like_a_file_the_build_writes(slug: str, tmp_path: Path, config: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    content = tmp_path / "content"
+    write_entry(content, "good", GOOD)
+    entry = write_entry(content, slug, GOOD)
+    (content / "unused.txt").write_text("a file the site copies as it is")
+    errors = _build_fails(content, tmp_path, config, capsys)
+    assert errors == [f"sitegen: error: {entry}: file name {slug!r} would make the page folder {slug}/, "
+                      "but the build writes a file of that name; rename the entry"]
+
+
+@pytest.mark.timeout(120)  # unbounded, Python-Markdown's link scan took minutes on these
+@pytest.mark.parametrize("brackets", ["[" * 20_000, "[" * 10_000 + "]" * 10_000, "[](" * 7_000, "![" * 10_000])
+def test_description_of_nested_brackets_renders(brackets: str, tmp_path: Path, config: Path) -> None:
+    content = tmp_path / "content"
+    write_entry(content, "brackets", GOOD, body=f"Intro [a link](https://example.org/(x)).\n\n{brackets}\n")
+    page = (build_site(content, tmp_path / "site", config) / "brackets/index.html").read_text()
+    assert 'Intro <a href="https://example.org/(x)"' in page, "ordinary links still work"
+    assert brackets[:1000] in page
+
+
+def test_description_nested_too_deep_is_one_line(tmp_path: Path, config: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    content = tmp_path / "content"
+    # Lines 1-4 are the front matter, 5 is blank: the description starts on line 6.
+    entry = write_entry(content, "deep", GOOD, body="\n" + "".join("    " * i + "- x\n" for i in range(300)))
+    errors = _build_fails(content, tmp_path, config, capsys)
+    assert errors == [f"sitegen: error: {entry}:6: the description nests lists or quotes too deep to render; "
+                      "use fewer levels"]

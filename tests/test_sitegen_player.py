@@ -68,13 +68,6 @@ def swarm(own_tracker: Server, tmp_path_factory: pytest.TempPathFactory) -> Iter
         assert seeder.stop() == 0
 
 
-@pytest.fixture
-def page(playwright: Playwright) -> Iterator[Page]:
-    """A tab in a fresh Chromium profile."""
-    with chromium(playwright) as context:
-        yield context.new_page()
-
-
 def test_video_page_plays(page: Page, swarm: Swarm) -> None:
     page.goto(f"{swarm.site_url}/{swarm.slug}/")
     wait_playing(page)
@@ -132,7 +125,7 @@ def test_embed_says_no_peers_yet(page: Page, swarm: Swarm, own_tracker: Server) 
 
 
 def test_plays_from_a_web_seed_alone(page: Page, own_tracker: Server, tmp_path: Path) -> None:
-    """No peer has this video, but its magnet's ws= web seed does: the .torrent plus HTTP ranges play it."""
+    """No peer has this video, but its magnet's ws= web seed does: the <video> plays it over HTTP at once."""
     video = make_video(tmp_path / "media" / "lonely.mp4")
     web_seed = WebSeed(port=0)
     web_seed.update({video.name: video})
@@ -140,13 +133,14 @@ def test_plays_from_a_web_seed_alone(page: Page, own_tracker: Server, tmp_path: 
     try:
         content = tmp_path / "content"
         content.mkdir()
-        add_video(content, "lonely", video, [own_tracker.ws_url],
-                  web_seeds=[f"http://127.0.0.1:{web_seed.port}/{video.name}"])
+        web_seed_url = f"http://127.0.0.1:{web_seed.port}/{video.name}"
+        add_video(content, "lonely", video, [own_tracker.ws_url], web_seeds=[web_seed_url])
         site = build_site(content, tmp_path / "site", write_config(tmp_path / "mkdocs.yml", [own_tracker.ws_url]))
         with StaticSite(site) as server:
             page.goto(f"{server.url}/lonely/")
             wait_playing(page)
-            assert page.evaluate("window.videoswarm.player.torrent.numPeers") == 1, "the web seed is its one peer"
+            assert page.evaluate("window.videoswarm.player.mode") == "http", "HTTP first, from the web seed"
+            assert page.evaluate("document.querySelector('video').currentSrc") == web_seed_url
     finally:
         web_seed.stop()
 

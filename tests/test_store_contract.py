@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tracker_app.peers import Event, Kind, PeerEntry, PeerIdTaken, Route
+from tracker_app.peers import Claim, Event, Kind, PeerEntry, PeerIdTaken, Route
 from tracker_app.store import MemoryStore, RedisStore, SwarmStore
 from tracker_app.store.redis import connect
 
@@ -162,3 +162,55 @@ async def test_totals_and_clients(store: SwarmStore) -> None:
 
 async def test_ping_answers(store: SwarmStore) -> None:
     await store.ping()
+
+
+def claimed(n: int, since: int, replica: str, key: str = "") -> PeerEntry:
+    """Peer ``n`` announced from a socket on ``replica`` that first used its peer_id at ``since``."""
+    peer = ws_peer(n, replica=replica)
+    return PeerEntry(peer.kind, peer.key, peer.value, peer.seeder, Claim(since, key).encode())
+
+
+async def test_a_squatted_peer_id_goes_to_the_socket_that_used_it_first(store: SwarmStore) -> None:
+    owner, squatter = claimed(1, 1000, "owner"), claimed(1, 2000, "squatter")
+    elsewhere, info_hash = torrent(), torrent()
+    await store.announce(elsewhere, owner, Event.STARTED, 0)
+    await store.announce(info_hash, squatter, Event.STARTED, 0)
+    await store.announce(info_hash, owner, Event.STARTED, 0)
+    with pytest.raises(PeerIdTaken):
+        await store.announce(info_hash, squatter, Event.UPDATE, 0)
+    result = await store.announce(info_hash, ws_peer(2), Event.STARTED, 5)
+    assert result.peers == [(owner.key, owner.value)], "offers go to the owner's socket"
+    assert (result.complete, result.incomplete) == (0, 2), "the peer is counted once"
+
+
+async def test_a_reconnecting_client_with_the_same_key_takes_its_peer_id_over(store: SwarmStore) -> None:
+    info_hash = torrent()
+    await store.announce(info_hash, claimed(1, 1000, "old", key="k1"), Event.STARTED, 0)
+    with pytest.raises(PeerIdTaken):
+        await store.announce(info_hash, claimed(1, 5000, "thief", key="k2"), Event.STARTED, 0)
+    with pytest.raises(PeerIdTaken):
+        await store.announce(info_hash, claimed(1, 5000, "thief"), Event.STARTED, 0)
+    await store.announce(info_hash, claimed(1, 5000, "new", key="k1"), Event.STARTED, 0)
+    result = await store.announce(info_hash, ws_peer(2), Event.STARTED, 5)
+    assert result.peers == [(ws_peer(1).key, ws_peer(1, replica="new").value)]
+
+
+async def test_totals_drop_as_peers_expire_even_in_a_swarm_nobody_announces_to(store: SwarmStore) -> None:
+    quiet, busy = torrent(), torrent()
+    await store.announce(quiet, ws_peer(1, seeder=True), Event.STARTED, 0)
+    await store.announce(quiet, http_peer(2), Event.STARTED, 0)
+    await store.announce(busy, ws_peer(3), Event.STARTED, 0)
+    await store.sweep()
+    totals = await store.totals()
+    assert (totals.torrents, totals.seeders, totals.leechers) == (2, 1, 2)
+    await asyncio.sleep(TTL / 2)
+    await store.announce(busy, ws_peer(4), Event.STARTED, 0)
+    await asyncio.sleep(TTL / 2 + 0.2)
+    await store.sweep()
+    totals = await store.totals()
+    assert (totals.torrents, totals.seeders, totals.leechers) == (1, 0, 1), "only peer 4 is left"
+    await asyncio.sleep(TTL / 2)
+    await store.sweep()
+    totals = await store.totals()
+    assert (totals.torrents, totals.seeders, totals.leechers) == (0, 0, 0)
+    assert await store.scrape(None, limit=10) == {}, "a swarm without peers leaves the index"

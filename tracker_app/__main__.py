@@ -20,6 +20,8 @@ from starlette.applications import Starlette
 
 from tracker_app.app import create_app
 from tracker_app.config import ConfigError, Declaration, Settings, declarations, unknown_variables
+from tracker_app.transport import HttpProtocol
+from tracker_app.transport.runtime import connection_limit
 
 log = logging.getLogger("tracker_app")
 
@@ -105,8 +107,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",
-        http="httptools",
+        http=HttpProtocol,  # tracker sockets: TrackerSocket; other WebSockets: uvicorn's ASGI one below
         ws="websockets-sansio",
+        limit_concurrency=connection_limit(),
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=5,  # a peer that stops reading must not hold a stopping replica
         ws_max_size=settings.max_frame,
         ws_per_message_deflate=False,  # as the reference: a compressor per socket costs ~40 KB, offers are one-off
         ws_ping_interval=settings.ping_interval,

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -19,10 +20,15 @@ from tracker_app.connections import Connections
 from tracker_app.endpoints import http, status
 from tracker_app.endpoints.websocket import TrackerSockets
 from tracker_app.metrics import Metrics
+from tracker_app.peers import Kind, PeerEntry
+from tracker_app.peers import Route as PeerRoute  # Starlette's Route is the HTTP one
+from tracker_app.ratelimit import AddressRate
 from tracker_app.relay import MemoryRelay, RedisRelay, Relay
 from tracker_app.store import MemoryStore, RedisStore, StoreUnavailable, SwarmStore
-from tracker_app.store.redis import connect
+from tracker_app.store.redis import BEAT, connect
+from tracker_app.supervisor import supervise
 from tracker_app.tracker import Tracker
+from tracker_app.transport.runtime import quiet_connections, settle_gc
 
 log = logging.getLogger("tracker_app")
 
@@ -33,19 +39,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
     allowlist = Allowlist(settings.allowlist)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         store, relay = _backends(settings, replica=secrets.token_hex(4))
         tracker = Tracker(settings, store, relay, Connections(settings.max_connections_per_ip), allowlist, Metrics(),
-                          HttpClients(settings.peer_ttl))
+                          HttpClients(settings.peer_ttl),
+                          AddressRate(settings.max_http_announces_per_ip, settings.interval))
         await relay.start(tracker.deliver)
         app.state.tracker = tracker
-        housekeeping = asyncio.create_task(_housekeeping(tracker))
+        tasks = [supervise("housekeeping", lambda: _housekeeping(tracker)),
+                 supervise("heartbeat", lambda: _heartbeat(tracker))]
         log.info("replica %s ready (%s state)", relay.replica, "Redis" if settings.redis_url else "in-process")
+        quiet_connections()
+        settle_gc()
         try:
-            yield
+            yield {"tracker": tracker}  # uvicorn hands it to each connection: tracker sockets need no ASGI
         finally:
-            housekeeping.cancel()
-            await asyncio.gather(housekeeping, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await relay.close()
             await store.close()
 
@@ -66,16 +77,30 @@ def _backends(settings: Settings, replica: str) -> tuple[SwarmStore, Relay]:
     if not settings.redis_url:
         return MemoryStore(settings.peer_ttl), MemoryRelay(replica)
     store = RedisStore(connect(settings.redis_url, settings.redis_cluster), settings.peer_ttl)
-    return store, RedisRelay(replica, connect(settings.redis_url))
+    return store, RedisRelay(replica, settings.redis_url, settings.redis_cluster)
 
 
 async def _housekeeping(tracker: Tracker) -> None:
-    """Share this replica's client counts and let the store drop swarms nobody announces to."""
+    """Forget expired memberships, share this replica's client counts, sweep expired peers out of the totals."""
     period = min(5.0, tracker.settings.interval / 2)
     while True:
         await asyncio.sleep(period)
+        pruned = tracker.connections.prune(tracker.store.peer_ttl)
+        expired = [(info_hash, PeerEntry(Kind.WEBSOCKET, peer_id, PeerRoute(tracker.replica, conn.conn_id).encode(),
+                                         False)) for conn, info_hash, peer_id in pruned]
         try:
+            await tracker.store.leave(expired)  # gone from the swarms already; this clears the replica's list
             await tracker.store.share_clients(tracker.replica, tracker.clients())
             await tracker.store.sweep()
         except StoreUnavailable as exc:
             log.warning("housekeeping skipped: %s", exc)
+
+
+async def _heartbeat(tracker: Tracker) -> None:
+    """Tell other replicas this one is alive, and clear out the peers of those that died."""
+    while True:
+        try:
+            await tracker.store.heartbeat(tracker.replica)
+        except StoreUnavailable as exc:
+            log.debug("heartbeat skipped: %s", exc)
+        await asyncio.sleep(BEAT)

@@ -18,13 +18,26 @@ def client_name(peer_id: bytes) -> str:
 
 
 class HttpClients:
-    """HTTP peers this replica announced recently, by (info hash, address)."""
+    """HTTP peers this replica announced recently, by (info hash, address), at most ``limit`` of them.
 
-    def __init__(self, ttl: float) -> None:
+    Past the limit new peers go uncounted until old ones expire: these figures are
+    for ``/stats``, and a flood of addresses must not grow the replica's memory.
+    """
+
+    def __init__(self, ttl: float, limit: int = 100_000) -> None:
         self._ttl = ttl
+        self._limit = limit
         self._seen: dict[tuple[bytes, bytes], tuple[str, float]] = {}
+        self._pruned = 0.0
 
     def seen(self, info_hash: bytes, address: bytes, peer_id: bytes) -> None:
+        if len(self._seen) >= self._limit and (info_hash, address) not in self._seen:
+            if time.monotonic() - self._pruned < 1:
+                return
+            self._pruned = time.monotonic()
+            self.count()  # drops the expired ones, at most once a second under a flood
+            if len(self._seen) >= self._limit:
+                return
         self._seen[(info_hash, address)] = (client_name(peer_id), time.monotonic())
 
     def left(self, info_hash: bytes, address: bytes) -> None:

@@ -58,8 +58,9 @@ class Settings:
         "torrents get `failure reason: torrent not allowed on this tracker`. Reloaded within a second when the file "
         "changes. `sitegen build` writes one for your site.", flag=True)
     trust_proxy: bool = setting(
-        False, "TRACKER_TRUST_PROXY", "Take the client address from the first `X-Forwarded-For` entry. Turn on "
-        "behind a PaaS router or reverse proxy, never on a tracker that clients reach directly.")
+        False, "TRACKER_TRUST_PROXY", "Take the client address from `X-Forwarded-For`: the right-most entry, the "
+        "one the trusted proxy appended (see `TRACKER_PROXY_HOPS` and [deploy.md](deploy.md#behind-a-proxy)). Turn "
+        "on behind a PaaS router or reverse proxy, never on a tracker that clients reach directly.")
     max_offers: int = setting(
         32, "TRACKER_MAX_OFFERS", "Most WebRTC offers in one announce (webtorrent sends 5, libtorrent 10); more get "
         "a `failure reason`.", positive=True)
@@ -82,6 +83,24 @@ class Settings:
     max_announces: int = setting(
         600, "TRACKER_MAX_ANNOUNCES", "Announces and scrapes one connection may send per interval; more get a "
         "`failure reason` until the next interval.", positive=True)
+    proxy_hops: int = setting(
+        1, "TRACKER_PROXY_HOPS", "With `TRACKER_TRUST_PROXY`: how many trusted proxies append to `X-Forwarded-For` "
+        "(a CDN in front of the PaaS router makes 2). The client is that many entries from the right.",
+        positive=True)
+    max_swarms_per_socket: int = setting(
+        1024, "TRACKER_MAX_SWARMS_PER_SOCKET", "Swarms one WebSocket connection may be in at once; announcing into "
+        "more gets a `failure reason`. A browser watching a video is in one.", positive=True)
+    max_http_announces_per_ip: int = setting(
+        2000, "TRACKER_MAX_HTTP_ANNOUNCES_PER_IP", "HTTP announces and scrapes one address may make per interval, "
+        "on one replica; more get a `failure reason` until the next interval. A seeder announces each of its "
+        "torrents once per interval.", positive=True)
+    send_buffer: int = setting(
+        256 * 1024, "TRACKER_SEND_BUFFER", "Bytes a WebSocket may have queued and unsent. A peer that reads slower "
+        "than the tracker sends is disconnected (code 1008) once it passes this, so it holds no more memory than "
+        "this and never delays other peers.", positive=True)
+    header_timeout: float = setting(
+        10.0, "TRACKER_HEADER_TIMEOUT", "Seconds a client has to send a request's line and headers (16 KiB at "
+        "most); idle and half-sent connections are closed after it.", positive=True)
 
     @property
     def peer_ttl(self) -> float:

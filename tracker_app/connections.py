@@ -2,38 +2,47 @@
 
 A connection remembers which swarms it joined (so closing it leaves them all)
 and which offers it was handed (so its answers can only go back to a peer that
-really offered, on the socket that offered).
+really offered, on the socket that offered). How its frames reach the wire is
+the transport's business: a subclass implements :meth:`Connection.send`.
 """
 
 from __future__ import annotations
 
 import itertools
-import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterator
 
 from tracker_app.clients import client_name
 from tracker_app.peers import Route
 from tracker_app.relay.base import OfferOrigin
 
-log = logging.getLogger("tracker_app.connections")
-
-Send = Callable[[str], Awaitable[None]]
+#: Close code for a socket that does not read what it is sent (RFC 6455: policy violation).
+SLOW_READER = 1008
 
 
 class Connection:
-    __slots__ = ("conn_id", "ip", "joined", "_send", "_pending", "_window", "_spent")
+    """One tracker socket's state; ``send`` never waits, so one socket cannot stall another."""
 
-    def __init__(self, conn_id: int, ip: str, send: Send) -> None:
+    __slots__ = ("conn_id", "ip", "joined", "claims", "_pending", "_window", "_spent")
+
+    def __init__(self, conn_id: int, ip: str) -> None:
         self.conn_id = conn_id
         self.ip = ip
-        #: (info_hash, peer_id) pairs this socket announced and has not stopped.
-        self.joined: set[tuple[bytes, bytes]] = set()
-        self._send = send
+        #: (info_hash, peer_id) pairs this socket announced and has not stopped -> when it last announced them.
+        self.joined: dict[tuple[bytes, bytes], float] = {}
+        #: peer_id -> when this socket first announced it (Unix ms): its claim on the peer_id.
+        self.claims: dict[bytes, int] = {}
         self._pending: dict[tuple[bytes, bytes], Route] | None = None
         self._window = 0.0
         self._spent = 0
+
+    def send(self, text: str) -> None:
+        """Queue a frame without waiting; a socket that is gone, or too slow to read, misses it."""
+        raise NotImplementedError
+
+    def keepalive(self) -> None:
+        """Called once per ping interval: ping the peer, or drop it if the last ping went unanswered."""
 
     def allow(self, limit: int, interval: float) -> bool:
         """Count one request; False once ``limit`` were made in the current interval."""
@@ -42,13 +51,6 @@ class Connection:
             self._window, self._spent = now, 0
         self._spent += 1
         return self._spent <= limit
-
-    async def send(self, text: str) -> None:
-        """Send a frame; a socket that is already gone just misses it."""
-        try:
-            await self._send(text)
-        except Exception as exc:  # noqa: BLE001 - any transport failure means the peer left
-            log.debug("send to connection %s failed: %s", self.conn_id, exc)
 
     def expect_answer(self, origin: OfferOrigin, limit: int) -> None:
         """Remember an offer handed to this socket; the oldest are forgotten past ``limit``."""
@@ -76,11 +78,12 @@ class Connections:
         """Whether ``ip`` already holds as many sockets as it may."""
         return self._per_ip[ip] >= self._max_per_ip
 
-    def open(self, ip: str, send: Send) -> Connection:
-        conn = Connection(next(self._ids), ip, send)
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    def open(self, conn: Connection) -> None:
         self._by_id[conn.conn_id] = conn
-        self._per_ip[ip] += 1
-        return conn
+        self._per_ip[conn.ip] += 1
 
     def close(self, conn: Connection) -> None:
         if self._by_id.pop(conn.conn_id, None) is not None:
@@ -94,7 +97,23 @@ class Connections:
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def prune(self, ttl: float) -> list[tuple[Connection, bytes, bytes]]:
+        """Forget memberships not announced within ``ttl`` (the store expires them too); returns them."""
+        cutoff = time.monotonic() - ttl
+        pruned = []
+        for conn in self._by_id.values():
+            for membership in [m for m, seen in conn.joined.items() if seen < cutoff]:
+                del conn.joined[membership]
+                pruned.append((conn, *membership))
+            if len(conn.claims) > len(conn.joined):
+                held = {peer_id for _, peer_id in conn.joined}
+                conn.claims = {peer_id: since for peer_id, since in conn.claims.items() if peer_id in held}
+        return pruned
+
+    def __iter__(self) -> Iterator[Connection]:
+        """A snapshot: connections may close while the caller walks it."""
+        return iter(list(self._by_id.values()))
+
     def clients(self) -> Counter[str]:
         """Peers on this replica by client, from the peer_id prefix (``-WW0208-``, ``-LT2110-``)."""
         return Counter(client_name(peer_id) for conn in self._by_id.values() for _, peer_id in conn.joined)
-

@@ -19,6 +19,18 @@ class Event(enum.Enum):
     UPDATE = "update"
 
 
+#: Every ``event`` value clients send (over HTTP and WebSocket alike) and what it means.
+EVENTS = {
+    "": Event.UPDATE,
+    "update": Event.UPDATE,
+    "empty": Event.UPDATE,
+    "paused": Event.UPDATE,
+    "started": Event.STARTED,
+    "completed": Event.COMPLETED,
+    "stopped": Event.STOPPED,
+}
+
+
 class Kind(enum.Enum):
     """WebRTC peers are signalled through their socket, HTTP peers are dialled by address."""
 
@@ -55,6 +67,8 @@ class PeerEntry:
     key: bytes
     value: bytes
     seeder: bool
+    #: A WebSocket peer's claim on its peer_id (see :class:`Claim`); HTTP peers make none.
+    claim: bytes = b""
 
 
 @dataclass(slots=True)
@@ -84,6 +98,34 @@ class Totals:
     @property
     def peers(self) -> int:
         return self.seeders + self.leechers
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Why a socket may hold a peer_id that another socket holds in a swarm.
+
+    ``since`` is when the socket first announced the peer_id (Unix ms); ``key`` a digest
+    of the client's ``key``. The holder gives way to a socket that used the peer_id
+    earlier (a squatter only learns a peer_id from its owner's offers, so its claim is
+    newer) or that shows the same non-empty key (the same client, reconnected).
+    """
+
+    since: int
+    key: str = ""
+
+    def encode(self) -> bytes:
+        return f"{self.since},{self.key}".encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Claim | None:
+        since, comma, key = raw.decode("latin-1").partition(",")
+        return cls(int(since), key) if comma and since.isdigit() else None
+
+    def beats(self, held: Claim | None) -> bool:
+        """Whether this claim takes the peer_id from a socket holding it with ``held``."""
+        if held is None:
+            return False
+        return (self.key != "" and self.key == held.key) or self.since < held.since
 
 
 class PeerIdTaken(Exception):

@@ -1,4 +1,7 @@
-// Live peer counts on the list: one WebSocket scrape per tracker, for every video listed.
+// Live peer counts on the list: one WebSocket scrape per tracker, for every video listed,
+// refreshed while the page is visible.
+import { isWebSocket } from './format.js'
+
 const SCRAPE_LIMIT = 200 // the tracker answers at most TRACKER_MAX_SCRAPE (256) hashes per scrape
 const REFRESH_MS = 60000
 
@@ -52,7 +55,7 @@ function refresh () {
   const byTracker = new Map()
   for (const item of items) {
     for (const tracker of JSON.parse(item.dataset.trackers || '[]')) {
-      if (!/^wss?:\/\//.test(tracker)) continue
+      if (!isWebSocket(tracker)) continue
       if (!byTracker.has(tracker)) byTracker.set(tracker, [])
       byTracker.get(tracker).push(item.dataset.infoHash)
     }
@@ -60,7 +63,18 @@ function refresh () {
   for (const [tracker, hashes] of byTracker) scrape(tracker, hashes)
 }
 
-if (items.length && 'WebSocket' in window) {
+let timer = null
+
+/** Scrape now and every REFRESH_MS while the page is visible; nothing while it is hidden. */
+function schedule () {
+  clearInterval(timer)
+  timer = null
+  if (document.hidden) return
   refresh()
-  setInterval(refresh, REFRESH_MS)
+  timer = setInterval(refresh, REFRESH_MS)
+}
+
+if (items.length && 'WebSocket' in window) {
+  document.addEventListener('visibilitychange', schedule)
+  schedule()
 }

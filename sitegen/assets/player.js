@@ -1,39 +1,38 @@
-// Videoswarm player: webtorrent in the page, streamed to <video> through our service worker.
+// Videoswarm player: HTTP first, peers after, and plain HTTP wherever peers cannot play.
 //
-// The order matters (see the field notes): register the worker, wait until its active
-// worker is `activated`, only then `client.createServer`, then `file.streamTo(video)`.
-import WebTorrent from './webtorrent.min.js'
+// - With a web seed (the magnet's ws=, or the site's mirrors), the <video> plays it
+//   directly: the first frame comes as fast as from any web server. Then (so that its
+//   700 kB bundle does not compete with that frame) webtorrent joins the swarm; once a
+//   peer is connected, a hidden <video> streams the torrent from our service worker,
+//   seeks a little ahead and takes over on the same frame, so peers carry the rest of a
+//   long view (p2p-media-loader's order, for a single file).
+// - Without a web seed, the torrent streams through the service worker from the start.
+//   The worker's registration, the .torrent's download and the tracker announce run side
+//   by side, and the page preloads the bundle and the .torrent while it parses.
+// - Without WebRTC or service workers (privacy settings, some in-app browsers), a web seed
+//   plays as plain HTTP; without a web seed, the page says why it cannot play.
+//
+// Stream order (see the field notes): the worker must be `activated` and control the page
+// before `client.createServer`, then `file.streamURL` is the <video>'s source.
+import { HTTP_SCHEMES, PLAYABLE_EXTENSIONS, hasScheme, isPlayable, magnetProblem } from './format.js'
 
 /** The site's root URL (this file lives in <root>/assets/). */
 export const siteRoot = new URL('../', import.meta.url)
 
 const NO_PEERS_AFTER_MS = 8000
-const VIDEO_FILE = /\.(mp4|m4v|webm|mkv|mov|ogv)$/i
-
-const URL_PARAMS = { tr: /^(wss?|https?):\/\//i, ws: /^https?:\/\//i, xs: /^https?:\/\//i, as: /^https?:\/\//i }
-
-/** Check a magnet link the way the build does (sitegen/magnet.py); returns an error message or null. */
-export function magnetProblem (text) {
-  const uri = String(text || '').trim()
-  if (!uri) return 'Paste a magnet link first.'
-  if (!uri.startsWith('magnet:?')) return 'This is not a magnet link: it must start with "magnet:?".'
-  if (/[\s<>"'`\\]/.test(uri)) return 'This magnet link contains spaces, quotes or angle brackets.'
-  const params = new URLSearchParams(uri.slice(8))
-  const topics = params.getAll('xt')
-  if (topics.length !== 1 || !/^urn:btih:([0-9a-f]{40}|[a-z2-7]{32})$/i.test(topics[0])) {
-    return 'This magnet link needs exactly one BitTorrent info hash (xt=urn:btih: and 40 hex digits).'
-  }
-  for (const [key, scheme] of Object.entries(URL_PARAMS)) {
-    const bad = params.getAll(key).find(url => !scheme.test(url))
-    if (bad !== undefined) return `This magnet link has an unusable ${key}= address (${bad.slice(0, 40)}).`
-  }
-  return null
-}
-
-/** The <iframe> snippet that embeds `magnet` from this site (built by the DOM, so it is escaped). */
-export function embedSnippet (magnet, { width = 640, height = 360 } = {}) {
+/** How far ahead of the playing <video> the peer stream is prepared before it takes over. */
+const HANDOVER_LEAD_S = 1.5
+/** After the takeover, a stall this long adds the web seed to webtorrent as one more source. */
+const STALL_MS = 2500
+/** With a web seed, peers are joined once the first frame is shown, or after this long without one. */
+const FIRST_FRAME_WAIT_MS = 3000
+let webTorrentModule = null
+/** How long the service worker may take to start and take this page over. */
+const WORKER_TIMEOUT_MS = 15000
+/** The <iframe> snippet that embeds `magnet` (or the player page `src`) from this site (built by the DOM, so it is escaped). */
+export function embedSnippet (magnet, { width = 640, height = 360, src = null } = {}) {
   const frame = document.createElement('iframe')
-  frame.src = embedUrl(magnet)
+  frame.src = src || embedUrl(magnet)
   frame.width = String(width)
   frame.height = String(height)
   frame.setAttribute('allow', 'autoplay; fullscreen')
@@ -59,22 +58,42 @@ export function formatBytes (n) {
 
 let workerReady = null
 
-/** Register the site's service worker and wait until it is activated (once per page). */
+/**
+ * Register the site's service worker and wait until it is activated and controls this page
+ * (once per page). Gives up after WORKER_TIMEOUT_MS with a message saying what to do; a
+ * later call tries again.
+ */
 export function serviceWorker () {
   if (!workerReady) {
-    workerReady = (async () => {
-      const registration = await navigator.serviceWorker.register(new URL('sw.js', siteRoot), { scope: siteRoot.href })
-      const worker = registration.active || registration.waiting || registration.installing
-      if (worker.state !== 'activated') {
-        await new Promise(resolve => {
-          worker.addEventListener('statechange', () => { if (worker.state === 'activated') resolve() })
-        })
-      }
-      await controlledBy(registration.active)
-      return registration
-    })()
+    workerReady = withTimeout(startWorker(), WORKER_TIMEOUT_MS,
+      `The service worker that streams videos did not start within ${WORKER_TIMEOUT_MS / 1000} s. ` +
+      'Reload the page; if it happens again, this browser blocks service workers here ' +
+      '(a private window or the site settings).')
+    workerReady.catch(() => { workerReady = null })
   }
   return workerReady
+}
+
+async function startWorker () {
+  const registration = await navigator.serviceWorker.register(new URL('sw.js', siteRoot), { scope: siteRoot.href })
+  const worker = registration.active || registration.waiting || registration.installing
+  if (worker.state !== 'activated') {
+    await new Promise((resolve, reject) => {
+      worker.addEventListener('statechange', () => {
+        if (worker.state === 'activated') resolve()
+        if (worker.state === 'redundant') reject(new Error('the service worker failed to install'))
+      })
+    })
+  }
+  await controlledBy(registration.active)
+  return registration
+}
+
+/** `promise`, or a rejection with `message` once `ms` have passed. */
+function withTimeout (promise, ms, message) {
+  let timer
+  const expired = new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(message)), ms) })
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
 }
 
 /**
@@ -93,16 +112,21 @@ async function controlledBy (worker) {
 
 let sharedClient = null
 
-/** One webtorrent client per page; it keeps seeding what it has while the page is open. */
-export function client (iceServers = []) {
+/**
+ * One webtorrent client per page; it keeps seeding what it has while the page is open.
+ * `webSeeds: false` keeps it off the web seeds: the <video> already reads them directly.
+ */
+export async function client (iceServers = [], { webSeeds = true } = {}) {
+  webTorrentModule ??= import('./webtorrent.min.js')
+  const { default: WebTorrent } = await webTorrentModule
   if (!sharedClient) {
-    sharedClient = new WebTorrent({ tracker: { rtcConfig: { iceServers } } })
+    sharedClient = new WebTorrent({ tracker: { rtcConfig: { iceServers } }, webSeeds })
     window.videoswarm = Object.assign(window.videoswarm || {}, { client: sharedClient })
   }
   return sharedClient
 }
 
-/** What keeps a browser from playing, or null. */
+/** What keeps a browser from fetching from peers, or null. */
 export function browserProblem () {
   if (typeof RTCPeerConnection === 'undefined') {
     return 'This browser has no WebRTC, so it cannot fetch videos from other viewers. Try a current Firefox, Chrome or Safari.'
@@ -113,19 +137,38 @@ export function browserProblem () {
   return null
 }
 
+/** The HTTP URLs a <video> can play the file from: ws= names the file, or a folder holding it. */
+export function webSeedUrls (magnet, extra = []) {
+  const params = new URLSearchParams(String(magnet).trim().slice(8))
+  const name = params.get('dn')
+  const urls = [...extra, ...params.getAll('ws')].filter(url => hasScheme(url, HTTP_SCHEMES))
+  return [...new Set(urls.map(url => url.endsWith('/') && name ? url + encodeURIComponent(name) : url))]
+    .filter(url => !url.endsWith('/'))
+}
+
+const MODES = {
+  http: 'Web seed (HTTP)',
+  'http-only': 'Web seed (HTTP) only',
+  p2p: 'Peer-to-peer'
+}
+
 /**
  * Play a torrent in `container` (an element with a <video>, a .vs-message and a .vs-stats).
  * opts: magnet (string), torrentUrl (optional .torrent next to the page), announce (tracker
- * URLs to add), webSeeds (ws= URLs), iceServers, poster.
- * Returns a state object, also exposed as window.videoswarm.player.
+ * URLs to add), webSeeds (HTTP URLs of the file besides the magnet's ws=), iceServers, poster.
+ * Returns a state object, also exposed as window.videoswarm.player:
+ * status, message, mode ('http', 'http-only', 'p2p'), torrent, bytes ({ peers, http }) and
+ * offload (the share from peers) for the offload figure, and where the time went, in ms since
+ * navigation: addedAt (bundle and .torrent loaded, torrent added), workerAt (service worker in
+ * control), peerAt (first peer connected), metadataAt (torrent ready), firstFrameAt.
  */
 export function play (container, opts) {
-  const video = container.querySelector('video')
-  const message = container.querySelector('.vs-message')
-  const stats = container.querySelector('.vs-stats')
-  const state = { status: 'starting', message: '', firstFrameAt: null, metadataAt: null, torrent: null }
+  const state = {
+    status: 'starting', message: '', mode: null, firstFrameAt: null, metadataAt: null, torrent: null,
+    bytes: { peers: 0, http: 0 }, offload: null
+  }
   window.videoswarm = Object.assign(window.videoswarm || {}, { player: state })
-
+  const message = container.querySelector('.vs-message')
   const say = (status, text) => {
     state.status = status
     state.message = text
@@ -133,70 +176,305 @@ export function play (container, opts) {
     message.textContent = text
     message.hidden = !text
   }
-
-  const problem = browserProblem() || magnetProblem(opts.magnet)
-  if (problem) {
-    say('error', problem)
+  const magnetError = magnetProblem(opts.magnet)
+  if (magnetError) {
+    say('error', magnetError)
     return state
   }
-  if (opts.poster) video.poster = opts.poster
-  video.muted = true
-  video.playsInline = true
-  video.autoplay = true
-  if (video.requestVideoFrameCallback) {
-    video.requestVideoFrameCallback(() => { state.firstFrameAt = performance.now() })
+  const player = new Player(container, opts, state, say)
+  const webSeeds = webSeedUrls(opts.magnet, opts.webSeeds)
+  const peerProblem = browserProblem()
+  if (webSeeds.length) {
+    player.playHttp(webSeeds, peerProblem ? 'http-only' : 'http')
+    if (peerProblem) {
+      player.explain(peerProblem.split(',')[0] + ': playing from the web seed.')
+      return state
+    }
+  } else if (peerProblem) {
+    say('error', peerProblem)
+    return state
   } else {
-    video.addEventListener('playing', () => { state.firstFrameAt = performance.now() }, { once: true })
+    player.setMode('p2p')
+    say('starting', 'Connecting to peers…')
   }
-  video.addEventListener('playing', () => say('playing', ''), { once: true })
-  video.addEventListener('error', () => say('error', 'This browser cannot play this video file.'))
-
-  say('starting', 'Connecting to peers…')
-  start(opts, state, say, video, stats).catch(err => say('error', `Cannot play: ${err.message || err}`))
+  // HTTP first: webtorrent's bundle (700 kB to compile) and the swarm wait for the web seed's first frame.
+  const joined = webSeeds.length ? player.shown(FIRST_FRAME_WAIT_MS).then(() => player.startPeers(webSeeds))
+    : player.startPeers(webSeeds)
+  joined.catch(err => {
+    if (state.mode === 'http' || state.mode === 'http-only') return player.setMode('http-only')
+    say('error', `Cannot play: ${err.message || err}`)
+  })
   return state
 }
 
-async function start (opts, state, say, video, stats) {
-  const registration = await serviceWorker()
-  const wt = client(opts.iceServers)
-  if (!wt._server) wt.createServer({ controller: registration })
-
-  let torrentId = opts.magnet.trim()
-  if (opts.torrentUrl) {
-    try {
-      const res = await fetch(opts.torrentUrl)
-      if (res.ok) torrentId = new Uint8Array(await res.arrayBuffer())
-    } catch (err) { /* fall back to the magnet */ }
+class Player {
+  constructor (container, opts, state, say) {
+    this.container = container
+    this.video = container.querySelector('video')
+    this.opts = opts
+    this.state = state
+    this.say = say
+    this.figures = container.querySelector('.vs-figures') || container.querySelector('.vs-stats')
+    this.modeLabel = container.querySelector('.vs-mode')
+    this.length = null
+    if (opts.poster && !this.video.poster) this.video.poster = opts.poster
+    this.watch(this.video)
   }
-  const existing = await wt.get(torrentId)
-  const torrent = existing || wt.add(torrentId, {
-    announce: opts.announce || [],
-    urlList: opts.webSeeds || []
-  })
-  state.torrent = torrent
-  torrent.on('error', err => say('error', `This torrent cannot be played: ${err.message || err}`))
 
-  const started = performance.now()
-  const timer = setInterval(() => {
-    if (torrent.destroyed) return clearInterval(timer)
-    stats.textContent = `${Math.round(torrent.progress * 100)} % · ${torrent.numPeers} ` +
-      `${torrent.numPeers === 1 ? 'peer' : 'peers'} · ↓ ${formatBytes(torrent.downloadSpeed)}/s · ` +
-      `↑ ${formatBytes(torrent.uploadSpeed)}/s`
-    if (state.status === 'starting' && torrent.numPeers === 0 && torrent.progress < 1 &&
-        performance.now() - started > NO_PEERS_AFTER_MS) {
-      say('starting', 'No peers yet: nobody is sharing this video right now. Keep this page open; ' +
-        'it starts as soon as a peer appears.')
+  /** Events of a <video>: the first frame, playing, and errors (the web seed falls back to the next). */
+  watch (video) {
+    video.muted = this.video.muted
+    video.playsInline = true
+    const firstFrame = () => { this.state.firstFrameAt ??= performance.now() }
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(firstFrame)
+    else video.addEventListener('playing', firstFrame, { once: true })
+    video.addEventListener('playing', () => this.say('playing', ''), { once: true })
+    video.addEventListener('error', () => { if (video === this.video) this.failed() })
+  }
+
+  /** The <video> cannot play its source: the next web seed, else peers, else say so. */
+  failed () {
+    if (this.state.mode !== 'p2p' && this.httpUrls && this.httpUrls.length) return this.nextWebSeed()
+    if (this.state.mode === 'http') return this.say('starting', 'The web seed does not answer: waiting for peers…')
+    this.say('error', this.state.mode === 'http-only'
+      ? 'The web seed does not answer, and this browser cannot fetch from peers.'
+      : 'This browser cannot play this video file.')
+  }
+
+  /** Once the <video> has shown a frame, failed, or `ms` passed. */
+  shown (ms) {
+    return new Promise(resolve => {
+      if (this.state.firstFrameAt !== null) return resolve()
+      setTimeout(resolve, ms)
+      this.video.addEventListener('error', resolve, { once: true })
+      const poll = setInterval(() => {
+        if (this.state.firstFrameAt !== null) { clearInterval(poll); resolve() }
+      }, 20)
+      setTimeout(() => clearInterval(poll), ms)
+    })
+  }
+
+  setMode (mode) {
+    this.state.mode = mode
+    this.container.dataset.mode = mode
+    if (this.modeLabel) this.modeLabel.textContent = MODES[mode]
+  }
+
+  explain (text) {
+    this.say(this.state.status === 'playing' ? 'playing' : 'starting', text)
+  }
+
+  playHttp (urls, mode) {
+    this.httpUrls = [...urls]
+    this.setMode(mode)
+    this.tick()
+    if (this.video.currentSrc && urls.includes(this.video.currentSrc)) {
+      this.httpUrls.splice(this.httpUrls.indexOf(this.video.currentSrc), 1)  // the page's HTML started it
+      if (this.video.error) return this.failed()  // before this script ran
+    } else {
+      this.nextWebSeed()
     }
-  }, 500)
-
-  const onReady = () => {
-    state.metadataAt = performance.now()
-    const files = [...torrent.files].sort((a, b) => b.length - a.length)
-    const file = files.find(f => VIDEO_FILE.test(f.name)) || files[0]
-    if (!file) return say('error', 'This torrent has no files.')
-    file.streamTo(video)
-    video.play().catch(() => { /* autoplay refused: the controls are there */ })
+    this.video.play().catch(() => { /* autoplay refused: the controls are there */ })
   }
-  if (torrent.ready) onReady()
-  else torrent.once('ready', onReady)
+
+  nextWebSeed () {
+    const url = this.httpUrls.shift()
+    if (url) {
+      this.video.src = url
+      this.video.play().catch(() => {})
+    }
+  }
+
+  /** Bytes the <video> read over HTTP, from the time it buffered: the browser does not count them for us. */
+  httpVideoBytes () {
+    const video = this.video
+    if (!this.length || !(video.duration > 0)) return 0
+    let seconds = 0
+    for (let i = 0; i < video.buffered.length; i++) seconds += video.buffered.end(i) - video.buffered.start(i)
+    return Math.round(this.length * Math.min(1, seconds / video.duration))
+  }
+
+  async startPeers (webSeeds) {
+    const handover = webSeeds.length > 0
+    const opts = this.opts
+    // Side by side: the worker, the .torrent, the bundle. Each was waited for in turn before.
+    const registration = serviceWorker()
+    const torrentId = opts.torrentUrl ? fetchTorrent(opts.torrentUrl, opts.magnet) : opts.magnet.trim()
+    const wt = await client(opts.iceServers, { webSeeds: !handover })
+    const id = await torrentId
+    this.state.addedAt = performance.now()
+    const torrent = (await wt.get(id)) || wt.add(id, { announce: opts.announce || [], store: MemoryStore })
+    this.state.torrent = torrent
+    torrent.on('error', err => this.say('error', `This torrent cannot be played: ${err.message || err}`))
+    const count = wire => wire.on('download', n => { this.state.bytes[wire.type === 'webSeed' ? 'http' : 'peers'] += n })
+    torrent.on('wire', count)
+    torrent.wires.forEach(count)
+    torrent.once('wire', () => { this.state.peerAt = performance.now() })
+    if (!wt._server) wt.createServer({ controller: await registration })
+    this.state.workerAt = performance.now()
+    this.started = performance.now()
+    this.tick()
+    torrent.once('close', () => clearInterval(this.timer))
+
+    await new Promise(resolve => torrent.ready ? resolve() : torrent.once('ready', resolve))
+    this.state.metadataAt = performance.now()
+    const file = [...torrent.files].sort((a, b) => b.length - a.length).find(f => isPlayable(f.name))
+    if (!file) {
+      return this.say('error', `This torrent has no video a browser plays (${PLAYABLE_EXTENSIONS.join(', ')}).`)
+    }
+    this.length = file.length
+    if (!handover) {
+      this.setMode('p2p')
+      this.video.src = file.streamURL
+      this.video.play().catch(() => { /* autoplay refused: the controls are there */ })
+      return
+    }
+    await new Promise(resolve => {
+      const peered = () => torrent.wires.some(wire => wire.type !== 'webSeed')
+      if (peered()) return resolve()
+      torrent.on('wire', function check () { if (peered()) { torrent.removeListener('wire', check); resolve() } })
+    })
+    await this.takeOver(file.streamURL)
+    this.fallBackOnStall(torrent, webSeeds)
+  }
+
+  /** Play `url` in a hidden twin of the <video>, ahead of it, and swap the two on the same frame. */
+  async takeOver (url) {
+    const old = this.video
+    if (old.readyState < 2 || old.ended) {  // nothing shown yet (or the web seed failed): just switch
+      this.state.bytes.http += this.httpVideoBytes()
+      this.setMode('p2p')
+      old.src = url
+      old.play().catch(() => {})
+      return
+    }
+    const twin = old.cloneNode(true)
+    twin.removeAttribute('src')
+    twin.removeAttribute('autoplay')
+    twin.hidden = true
+    twin.muted = true
+    twin.preload = 'auto'
+    old.after(twin)
+    twin.src = url
+    await event(twin, 'loadedmetadata')
+    twin.currentTime = Math.min(old.currentTime + HANDOVER_LEAD_S, Math.max(0, twin.duration - 0.1))
+    await event(twin, 'seeked')
+    if (twin.readyState < 3) await event(twin, 'canplay')
+    while (!old.paused && !old.ended && old.currentTime < twin.currentTime - 0.04) await nextFrame(old)
+    if (Math.abs(old.currentTime - twin.currentTime) > 0.25) twin.currentTime = old.currentTime
+    this.state.bytes.http += this.httpVideoBytes()
+    twin.muted = old.muted
+    twin.volume = old.volume
+    twin.playbackRate = old.playbackRate
+    for (let i = 0; i < old.textTracks.length && i < twin.textTracks.length; i++) twin.textTracks[i].mode = old.textTracks[i].mode
+    const playing = !old.paused
+    twin.hidden = false
+    old.pause()
+    old.remove()
+    old.removeAttribute('src')
+    old.load()
+    this.video = twin
+    this.watch(twin)
+    this.setMode('p2p')
+    if (playing) await twin.play().catch(() => {})
+  }
+
+  /** Peers carry the view; if they stall it, webtorrent gets the web seed as one more source. */
+  fallBackOnStall (torrent, webSeeds) {
+    let timer = null
+    const added = new Set()
+    const onWaiting = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        for (const url of webSeeds) {
+          if (!added.has(url) && !torrent.destroyed) { added.add(url); torrent.addWebSeed(url) }
+        }
+      }, STALL_MS)
+    }
+    this.video.addEventListener('waiting', onWaiting)
+    this.video.addEventListener('playing', () => clearTimeout(timer))
+  }
+
+  /** The figures line, twice a second: progress, peers, the share of bytes from peers, speed. */
+  tick () {
+    if (this.timer) return
+    this.timer = setInterval(() => {
+      const torrent = this.state.torrent
+      const http = this.state.bytes.http + (this.state.mode === 'p2p' ? 0 : this.httpVideoBytes())
+      const total = this.state.bytes.peers + http
+      this.state.offload = total ? this.state.bytes.peers / total : null
+      const parts = []
+      if (torrent) {
+        const peers = torrent.wires.filter(wire => wire.type !== 'webSeed').length
+        parts.push(`${Math.round(torrent.progress * 100)} %`, `${peers} ${peers === 1 ? 'peer' : 'peers'}`)
+      }
+      if (total) parts.push(`${Math.round(this.state.offload * 100)} % from peers, ${Math.round(http / total * 100)} % web seed`)
+      if (torrent) parts.push(`↓ ${formatBytes(torrent.downloadSpeed)}/s · ↑ ${formatBytes(torrent.uploadSpeed)}/s`)
+      this.figures.textContent = parts.join(' · ')
+      if (this.state.status === 'starting' && this.state.mode !== 'http' && torrent && torrent.numPeers === 0 &&
+          torrent.progress < 1 && performance.now() - this.started > NO_PEERS_AFTER_MS) {
+        this.say('starting', 'No peers yet: nobody is sharing this video right now. Keep this page open; ' +
+          'it starts as soon as a peer appears.')
+      }
+    }, 500)
+  }
+}
+
+/**
+ * The pieces of a played torrent, in memory (abstract-chunk-store). webtorrent's browser
+ * default keeps them in the origin's private file system and, before `ready`, reads every
+ * piece back to verify it: 256 reads of an empty store on a first visit, all before the
+ * first frame. In memory that check is immediate; Firefox and Safari get memory anyway.
+ */
+class MemoryStore {
+  constructor (chunkLength) {
+    this.chunkLength = Number(chunkLength)
+    this.chunks = []
+    this.closed = false
+  }
+
+  put (index, buf, cb = () => {}) {
+    if (this.closed) return queueMicrotask(() => cb(new Error('Storage is closed')))
+    this.chunks[index] = buf
+    queueMicrotask(() => cb(null))
+  }
+
+  get (index, opts, cb = () => {}) {
+    if (typeof opts === 'function') return this.get(index, null, opts)
+    const buf = this.chunks[index]
+    if (this.closed || !buf) return queueMicrotask(() => cb(new Error(this.closed ? 'Storage is closed' : 'Chunk not found')))
+    const offset = (opts && opts.offset) || 0
+    const length = (opts && opts.length) || buf.length - offset
+    queueMicrotask(() => cb(null, offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length)))
+  }
+
+  close (cb = () => {}) {
+    this.closed = true
+    queueMicrotask(() => cb(null))
+  }
+
+  destroy (cb = () => {}) {
+    this.chunks = []
+    this.close(cb)
+  }
+}
+
+async function fetchTorrent (url, magnet) {
+  try {
+    const res = await fetch(url)
+    if (res.ok) return new Uint8Array(await res.arrayBuffer())
+  } catch (err) { /* fall back to the magnet */ }
+  return magnet.trim()
+}
+
+function event (target, name) {
+  return new Promise(resolve => target.addEventListener(name, resolve, { once: true }))
+}
+
+/** The <video>'s next frame, or 100 ms if it shows none (paused meanwhile). */
+function nextFrame (video) {
+  return new Promise(resolve => {
+    setTimeout(resolve, 100)
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => resolve())
+  })
 }

@@ -1,6 +1,7 @@
 // Paste any magnet: play it here and get the <iframe> snippet for it.
 // The magnet is only ever put into the page as text or as an attribute value via the DOM.
-import { play, magnetProblem, embedSnippet, shareUrl } from './player.js'
+import { magnetProblem } from './format.js'
+import { play, embedSnippet, shareUrl } from './player.js'
 
 const settings = JSON.parse(document.getElementById('videoswarm-config').textContent)
 const form = document.querySelector('.vs-share-form')

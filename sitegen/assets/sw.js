@@ -6,6 +6,8 @@
 // lets two tabs playing different videos answer each other's requests.
 
 const STREAM = 'STREAM'
+/** How long the page may take to answer a request's head (it answers at once unless it hangs). */
+const PAGE_ANSWER_MS = 10000
 let cancellable = false
 
 self.addEventListener('install', () => self.skipWaiting())
@@ -24,25 +26,36 @@ self.addEventListener('fetch', event => {
   } else if (url.startsWith(prefix + 'cancel/')) {
     // The page cancels this body once, to learn whether streams can be cancelled here.
     event.respondWith(new Response(new ReadableStream({ cancel () { cancellable = true } })))
+  } else if (event.request.mode === 'navigate') {
+    // Opened as a page (a bookmark, a pasted link): no player is behind it to answer.
+    event.respondWith(notFound('This address streams a video to the page that plays it; open the video\'s page instead.'))
   } else {
     event.respondWith(relay(event))
   }
 })
 
+function notFound (text) {
+  return new Response(text, { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+}
+
 async function relay (event) {
-  const client = await self.clients.get(event.clientId || event.resultingClientId)
-  if (!client) return new Response('No page is playing this torrent.', { status: 404 })
+  const client = event.clientId && await self.clients.get(event.clientId)
+  if (!client) return notFound('No page is playing this torrent.')
 
   const { url, method, headers, destination } = event.request
   const { port1: port, port2 } = new MessageChannel()
-  const head = await ask(port, () => client.postMessage({
+  const head = await within(PAGE_ANSWER_MS, ask(port, () => client.postMessage({
     type: 'webtorrent',
     url,
     method,
     headers: Object.fromEntries(headers.entries()),
     scope: self.registration.scope,
     destination
-  }, [port2]))
+  }, [port2])))
+  if (head === null) {
+    port.onmessage = null
+    return new Response(`The page did not answer within ${PAGE_ANSWER_MS / 1000} s.`, { status: 504 })
+  }
 
   if (head.body !== STREAM) {
     port.postMessage(false)
@@ -80,4 +93,11 @@ function ask (port, post) {
     port.onmessage = ({ data }) => resolve(data)
     post()
   })
+}
+
+// `promise`'s value, or null if it has not settled within `ms`.
+function within (ms, promise) {
+  let timer
+  const late = new Promise(resolve => { timer = setTimeout(resolve, ms, null) })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from playwright.sync_api import Frame, Page
 
-from seed.magnet import magnet_uri
+from videoswarm_content.magnet import magnet_uri
 
 from .libtorrent_peer import info_hash, make_torrent
 from .processes import ROOT
@@ -66,13 +66,17 @@ def add_video(content: Path, slug: str, video: Path, trackers: list[str], web_se
     return torrent
 
 
-def write_config(path: Path, trackers: list[str] = (), site_name: str = "Test videos") -> Path:
-    """A mkdocs.yml like the project's, with the test's trackers and no STUN server."""
-    path.write_text(yaml.safe_dump({
-        "site_name": site_name,
-        "theme": {"name": "mkdocs", "highlightjs": False},
-        "plugins": [{"videoswarm": {"trackers": list(trackers), "ice_servers": []}}],
-    }, sort_keys=False))
+def write_config(path: Path, trackers: list[str] = (), site_name: str = "Test videos",
+                 theme: dict[str, object] | None = None, site_url: str | None = None) -> Path:
+    """A mkdocs.yml like the project's, with the test's trackers and no STUN server.
+    No ``theme`` means the plugin's own; ``site_url`` turns on the sharing metadata."""
+    config: dict[str, object] = {"site_name": site_name}
+    if site_url:
+        config["site_url"] = site_url
+    if theme:
+        config["theme"] = theme
+    config["plugins"] = [{"videoswarm": {"trackers": list(trackers), "ice_servers": []}}]
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     return path
 
 

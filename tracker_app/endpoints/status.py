@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from tracker_app.relay.base import RelayUnavailable
 from tracker_app.store.base import StoreUnavailable
 from tracker_app.tracker import Tracker
 
 
-async def _stats(tracker: Tracker) -> dict:
+async def _stats(tracker: Tracker) -> dict[str, Any]:
     totals = await tracker.store.totals()
     clients = await tracker.store.clients()
     return {
@@ -80,7 +82,8 @@ async def health(request: Request) -> Response:
     backend = "redis" if tracker.settings.redis_url else "memory"
     try:
         await tracker.store.ping()
-    except StoreUnavailable as exc:
+        tracker.relay.check()
+    except (StoreUnavailable, RelayUnavailable) as exc:
         return JSONResponse({"status": "unavailable", "storage": backend, "error": str(exc)}, status_code=503)
     return JSONResponse({"status": "ok", "storage": backend, "replica": tracker.replica})
 

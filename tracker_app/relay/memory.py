@@ -9,5 +9,6 @@ from tracker_app.relay.base import Delivery, Relay
 
 class MemoryRelay(Relay):
     async def send(self, deliveries: Sequence[Delivery]) -> None:
+        """Hand every delivery to its socket; none waits for a receiver to read."""
         for delivery in deliveries:
-            await self._deliver(delivery)
+            self._deliver(delivery)

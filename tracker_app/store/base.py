@@ -6,7 +6,13 @@ import abc
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from tracker_app.peers import AnnounceResult, Event, PeerEntry, ScrapeCounts, Totals
+from tracker_app.peers import AnnounceResult, Claim, Event, PeerEntry, ScrapeCounts, Totals
+
+
+def yields(held: bytes, claim: bytes) -> bool:
+    """Whether a peer held with claim ``held`` goes to the socket announcing with ``claim``."""
+    new = Claim.decode(claim)
+    return new is not None and new.beats(Claim.decode(held))
 
 
 class StoreUnavailable(Exception):
@@ -18,7 +24,9 @@ class SwarmStore(abc.ABC):
 
     A peer that has not announced for ``peer_ttl`` seconds is gone from its swarm.
     A WebSocket peer's entry belongs to the route that created it: another route
-    announcing the same peer_id gets :class:`~tracker_app.peers.PeerIdTaken`.
+    announcing the same peer_id gets :class:`~tracker_app.peers.PeerIdTaken`, unless
+    its :class:`~tracker_app.peers.Claim` beats the holder's, or (on Redis) the
+    holder's replica is dead.
     """
 
     def __init__(self, peer_ttl: float) -> None:
@@ -53,7 +61,10 @@ class SwarmStore(abc.ABC):
         """Raise :class:`StoreUnavailable` unless the state can be read and written."""
 
     async def sweep(self) -> None:
-        """Forget swarms nobody announced to within ``peer_ttl``; called periodically."""
+        """Expire peers that stopped announcing, so ``totals()`` counts them out; called every few seconds."""
+
+    async def heartbeat(self, replica: str) -> None:
+        """Say ``replica`` is alive, and clear out the peers of replicas that stopped saying so; every second."""
 
     async def close(self) -> None:
         """Release connections."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tracker_app.peers import (
@@ -17,7 +17,7 @@ from tracker_app.peers import (
     ScrapeCounts,
     Totals,
 )
-from tracker_app.store.base import SwarmStore
+from tracker_app.store.base import SwarmStore, yields
 
 
 class _Members:
@@ -28,13 +28,14 @@ class _Members:
     def __init__(self) -> None:
         self.keys: list[bytes] = []
         self.index: dict[bytes, int] = {}
-        self.values: dict[bytes, tuple[bytes, bool]] = {}
+        #: key -> (value, seeder, claim)
+        self.values: dict[bytes, tuple[bytes, bool, bytes]] = {}
 
-    def put(self, key: bytes, value: bytes, seeder: bool) -> None:
+    def put(self, key: bytes, value: bytes, seeder: bool, claim: bytes) -> None:
         if key not in self.index:
             self.index[key] = len(self.keys)
             self.keys.append(key)
-        self.values[key] = (value, seeder)
+        self.values[key] = (value, seeder, claim)
 
     def remove(self, key: bytes) -> None:
         position = self.index.pop(key)
@@ -64,11 +65,13 @@ class _Swarm:
 
 
 class MemoryStore(SwarmStore):
-    def __init__(self, peer_ttl: float, clock=time.monotonic) -> None:
+    def __init__(self, peer_ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(peer_ttl)
         self._swarms: dict[bytes, _Swarm] = {}
         self._clock = clock
         self._clients: Counter[str] = Counter()
+        #: Running totals, so ``totals()`` costs the same whatever the number of swarms.
+        self._torrents = self._seeders = self._leechers = 0
 
     async def announce(self, info_hash: bytes, peer: PeerEntry, event: Event, numwant: int) -> AnnounceResult:
         now = self._clock()
@@ -78,7 +81,7 @@ class MemoryStore(SwarmStore):
         self._expire(swarm, now)
         members = swarm.members[peer.kind]
         old = members.values.get(peer.key)
-        if old is not None and peer.kind is Kind.WEBSOCKET and old[0] != peer.value:
+        if old is not None and peer.kind is Kind.WEBSOCKET and old[0] != peer.value and not yields(old[2], peer.claim):
             raise PeerIdTaken()
         if event is Event.STOPPED:
             if old is not None:
@@ -91,7 +94,8 @@ class MemoryStore(SwarmStore):
             self._count(swarm, peer.seeder, +1)
         if event is Event.COMPLETED and was_seeder is not True:
             swarm.downloaded += 1
-        members.put(peer.key, peer.value, peer.seeder)
+        claim = old[2] if old is not None and old[0] == peer.value and old[2] else peer.claim
+        members.put(peer.key, peer.value, peer.seeder, claim)
         swarm.seen[(peer.kind, peer.key)] = now
         swarm.seen.move_to_end((peer.kind, peer.key))
         peers = members.pick(numwant, peer.key) if numwant > 0 else []
@@ -119,9 +123,7 @@ class MemoryStore(SwarmStore):
         return files
 
     async def totals(self) -> Totals:
-        await self.sweep()
-        active = self._swarms.values()
-        return Totals(len(active), sum(s.complete for s in active), sum(s.incomplete for s in active))
+        return Totals(self._torrents, self._seeders, self._leechers)
 
     async def share_clients(self, replica: str, clients: Mapping[str, int]) -> None:
         self._clients = Counter(clients)
@@ -153,9 +155,12 @@ class MemoryStore(SwarmStore):
         members.remove(key)
         del swarm.seen[(kind, key)]
 
-    @staticmethod
-    def _count(swarm: _Swarm, seeder: bool, delta: int) -> None:
+    def _count(self, swarm: _Swarm, seeder: bool, delta: int) -> None:
+        was_active = swarm.complete + swarm.incomplete > 0
         if seeder:
             swarm.complete += delta
+            self._seeders += delta
         else:
             swarm.incomplete += delta
+            self._leechers += delta
+        self._torrents += (swarm.complete + swarm.incomplete > 0) - was_active

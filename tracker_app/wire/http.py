@@ -15,20 +15,12 @@ from urllib.parse import unquote_to_bytes
 
 import fastbencode
 
-from tracker_app.peers import Event, ScrapeCounts
+from tracker_app.peers import EVENTS, Event, ScrapeCounts
 from tracker_app.wire.errors import WireError
 
 _bencode: Callable[[object], bytes] = fastbencode.bencode  # typed: the compiled module ships no stubs
 
-_EVENTS = {
-    b"": Event.UPDATE,
-    b"empty": Event.UPDATE,
-    b"paused": Event.UPDATE,
-    b"update": Event.UPDATE,
-    b"started": Event.STARTED,
-    b"completed": Event.COMPLETED,
-    b"stopped": Event.STOPPED,
-}
+_EVENTS = {name.encode(): event for name, event in EVENTS.items()}
 
 
 @dataclass(slots=True)

@@ -14,22 +14,15 @@ from typing import Any
 
 import orjson
 
-from tracker_app.peers import Event, ScrapeCounts
+from tracker_app.peers import EVENTS, Event, ScrapeCounts
 from tracker_app.wire.errors import WireError
 
 ANNOUNCE = "announce"
 SCRAPE = "scrape"
 
-_EVENTS = {
-    None: Event.UPDATE,
-    "": Event.UPDATE,
-    "update": Event.UPDATE,
-    "empty": Event.UPDATE,
-    "paused": Event.UPDATE,
-    "started": Event.STARTED,
-    "completed": Event.COMPLETED,
-    "stopped": Event.STOPPED,
-}
+#: No ``event`` at all is an update too.
+_EVENTS: dict[str | None, Event] = {None: Event.UPDATE}
+_EVENTS.update(EVENTS)
 
 
 @dataclass(slots=True)
@@ -46,6 +39,8 @@ class Announce:
     event: Event
     seeder: bool
     offers: list[Offer]
+    #: The client's secret ``key`` (libtorrent sends one, webtorrent none): it proves a reconnect is the same client.
+    key: str = ""
 
 
 @dataclass(slots=True)
@@ -104,6 +99,7 @@ def _parse_announce(data: dict[str, Any], max_offers: int) -> Announce | Answer:
             event=_EVENTS[event],
             seeder=_left(data.get("left")) == 0,
             offers=_offers(data.get("offers"), max_offers),
+            key=_key(data.get("key")),
         )
     except WireError as exc:
         raise WireError(exc.reason, ANNOUNCE, info_hash) from None
@@ -130,6 +126,13 @@ def binary(value: Any, name: str, action: str | None = None) -> bytes:
         return value.encode("latin-1")
     except UnicodeEncodeError:
         raise WireError(f"{name} must use one character per byte (U+0000 to U+00FF)", action) from None
+
+
+def _key(value: Any) -> str:
+    """The client's ``key``: a short string or number, else none (it is optional, so never an error)."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or len(str(value)) > 64:
+        return ""
+    return str(value)
 
 
 def _left(value: Any) -> float | None:

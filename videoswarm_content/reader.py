@@ -1,17 +1,13 @@
-"""The content folder: one ``<slug>.md`` per video, loaded and checked.
+"""Loading the content folder: every ``<slug>.md``, checked, into :class:`~.entry.Entry` values.
 
-Front matter (YAML): ``title`` and ``magnet`` are required; ``torrent`` and ``poster``
-are paths relative to the Markdown file; ``date`` (YYYY-MM-DD), ``duration`` (seconds)
-and ``tags`` (a list) are optional. The body is the description, in Markdown.
-
-Every problem becomes a :class:`SitegenError` naming the file and, where known, the line.
+Every problem becomes a :class:`~.errors.ContentError` naming the file and, where known,
+the line of the key at fault.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,33 +17,26 @@ import torf
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from .errors import ContentErrors, SitegenError
+from .entry import KNOWN_KEYS, POSTER_TYPES, CaptionTrack, Entry
+from .errors import ContentError, ContentErrors
+from .files import outside_problem
 from .magnet import Magnet, MagnetError, parse_magnet
+from .slugs import slug_problem
 
-#: Slugs become folder names and URLs.
-_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
-#: Folders the site itself uses.
-RESERVED_SLUGS = frozenset({"index", "embed", "share", "publish", "assets", "webtorrent", "sw.js"})
-KNOWN_KEYS = frozenset({"title", "magnet", "torrent", "poster", "date", "duration", "tags"})
-#: libyaml's parser when PyYAML has it: YAML parsing was most of the plugin's build time.
+#: libyaml's parser when PyYAML has it: YAML parsing was most of the site build's time.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_POSTER_TYPES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif", ".svg"})
+_CAPTION_KEYS = frozenset({"src", "lang", "label"})
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One video, ready to render."""
+class FrontMatter:
+    """A Markdown file split: its front matter as a mapping and as text, and its body."""
 
-    slug: str
-    source: Path
-    title: str
-    magnet: Magnet
-    description: str
-    torrent: Path | None = None
-    poster: Path | None = None
-    date: datetime.date | None = None
-    duration: int | None = None
-    tags: tuple[str, ...] = ()
+    meta: dict[str, Any]
+    text: str
+    body: str
+    #: The line where the body's text starts.
+    body_line: int
 
 
 def entry_sources(content_dir: Path) -> list[Path]:
@@ -56,13 +45,13 @@ def entry_sources(content_dir: Path) -> list[Path]:
 
 
 def load_entries(content_dir: Path) -> list[Entry]:
-    """Load every entry; raise :class:`ContentErrors` listing every bad one."""
+    """Load every entry, newest first; raise :class:`ContentErrors` listing every bad one."""
     entries: list[Entry] = []
-    errors: list[SitegenError] = []
+    errors: list[ContentError] = []
     for path in entry_sources(content_dir):
         try:
             entries.append(load_entry(path))
-        except SitegenError as error:
+        except ContentError as error:
             errors.append(error)
     if errors:
         raise ContentErrors(errors)
@@ -72,15 +61,11 @@ def load_entries(content_dir: Path) -> list[Entry]:
 def load_entry(path: Path) -> Entry:
     """Load and check one ``<slug>.md``."""
     slug = path.stem
-    if not _SLUG.match(slug) or slug.lower() in RESERVED_SLUGS:
-        raise SitegenError(f"file name {slug!r} cannot be a page's folder: use letters, digits, '.', '_', '-', "
-                           f"and none of {', '.join(sorted(RESERVED_SLUGS))}", path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise SitegenError(f"not UTF-8 text ({error.reason} at byte {error.start})", path) from None
-    meta, front, body = _split(text, path)
-    field = _Fields(path, meta, front)
+    problem = slug_problem(slug) or outside_problem(path, path.parent)
+    if problem:
+        raise ContentError(problem, path)
+    front = read_front_matter(path)
+    field = _Fields(path, front)
 
     title = field.required_string("title")
     try:
@@ -95,63 +80,74 @@ def load_entry(path: Path) -> Entry:
         source=path,
         title=title,
         magnet=magnet,
-        description=body.strip(),
+        description=front.body.strip(),
         torrent=torrent,
-        poster=field.file("poster", _POSTER_TYPES),
+        poster=field.file("poster", POSTER_TYPES),
         date=field.date("date"),
         duration=field.duration("duration"),
         tags=field.tags("tags"),
+        description_line=front.body_line,
+        captions=field.captions("captions"),
     )
 
 
-def _split(text: str, path: Path) -> tuple[dict[str, Any], str, str]:
-    """Front matter as a dict and as text, and the body."""
+def read_front_matter(path: Path) -> FrontMatter:
+    """Read and split one Markdown file; :class:`ContentError` says what is wrong with it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ContentError(f"not UTF-8 text ({error.reason} at byte {error.start})", path) from None
+    except OSError as error:
+        raise ContentError(f"cannot read it: {error.strerror}", path) from None
     handler = YAMLHandler()
     if not handler.detect(text):
-        raise SitegenError("no YAML front matter: start the file with a '---' line, then title: and magnet:", path, 1)
+        raise ContentError("no YAML front matter: start the file with a '---' line, then title: and magnet:", path, 1)
     try:
         front, body = handler.split(text)
     except ValueError:
-        raise SitegenError("front matter is not closed by a '---' line", path, 1) from None
+        raise ContentError("front matter is not closed by a '---' line", path, 1) from None
     try:
         meta = yaml.load(front, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        if mark is not None and mark.index >= len(front.rstrip()) and getattr(error, "context_mark", None):
-            mark = error.context_mark  # "unexpected end": point at what was left open instead
+        context = getattr(error, "context_mark", None)
+        if mark is not None and mark.index >= len(front.rstrip()) and context is not None:
+            mark = context  # "unexpected end": point at what was left open instead
         problem = getattr(error, "problem", None) or str(error)
-        raise SitegenError(f"bad YAML in front matter: {problem}", path,
-                           mark.line + 1 if mark else None) from None
+        raise ContentError(f"bad YAML in front matter: {problem}", path, mark.line + 1 if mark else None) from None
     if not isinstance(meta, dict):
-        raise SitegenError("front matter must be a mapping of keys (title:, magnet:, ...)", path, 1)
-    return meta, front, body
+        raise ContentError("front matter must be a mapping of keys (title:, magnet:, ...)", path, 1)
+    before_body = text[: len(text) - len(body.lstrip())]
+    return FrontMatter(meta, front, body, before_body.count("\n") + 1)
 
 
 class _Fields:
     """Typed access to front matter keys, with errors that point at the key's line."""
 
-    def __init__(self, path: Path, meta: dict[str, Any], front: str) -> None:
+    def __init__(self, path: Path, front: FrontMatter) -> None:
         self.path = path
-        self.meta = meta
-        self._front = front
-        unknown = sorted(str(k) for k in meta if k not in KNOWN_KEYS)
+        self.meta = front.meta
+        self._front = front.text
+        unknown = sorted(str(k) for k in self.meta if k not in KNOWN_KEYS)
         if unknown:
             raise self.error(unknown[0], f"unknown key {unknown[0]!r} (known: {', '.join(sorted(KNOWN_KEYS))})")
 
     @functools.cached_property
     def lines(self) -> dict[str, int]:
         """The line of each key; parsed again only when an error needs it (most builds never do)."""
-        # ``front`` starts right after the opening '---', so YAML's line 0 is the file's line 1.
+        # The front matter starts right after the opening '---', so YAML's line 0 is the file's line 1.
         node = yaml.compose(self._front, Loader=_Loader)
+        if not isinstance(node, yaml.MappingNode):
+            return {}
         return {str(key.value): key.start_mark.line + 1 for key, _ in node.value}
 
-    def error(self, key: str, message: str) -> SitegenError:
-        return SitegenError(message, self.path, self.lines.get(key))
+    def error(self, key: str, message: str) -> ContentError:
+        return ContentError(message, self.path, self.lines.get(key))
 
     def require(self, key: str) -> Any:
         value = self.meta.get(key)
         if value is None or value == "":
-            raise SitegenError(f"missing {key!r} in front matter", self.path, self.lines.get(key))
+            raise ContentError(f"missing {key!r} in front matter", self.path, self.lines.get(key))
         return value
 
     def required_string(self, key: str) -> str:
@@ -162,8 +158,9 @@ class _Fields:
 
     def file(self, key: str, suffixes: Iterable[str]) -> Path | None:
         value = self.meta.get(key)
-        if value is None:
-            return None
+        return None if value is None else self.relative_file(key, value, suffixes)
+
+    def relative_file(self, key: str, value: object, suffixes: Iterable[str]) -> Path:
         if not isinstance(value, str) or not value.strip():
             raise self.error(key, f"{key!r} must be a path relative to this file")
         relative = Path(value.strip())
@@ -174,6 +171,9 @@ class _Fields:
         target = self.path.parent / relative
         if not target.is_file():
             raise self.error(key, f"{key} file not found: {target}")
+        outside = outside_problem(target, self.path.parent)
+        if outside:
+            raise self.error(key, f"{key} {target} {outside}")
         return target
 
     def date(self, key: str) -> datetime.date | None:
@@ -200,6 +200,23 @@ class _Fields:
         if not isinstance(value, list) or not all(isinstance(t, str | int) for t in value):
             raise self.error(key, f"{key!r} must be a list of words, like [music, live]")
         return tuple(str(t) for t in value)
+
+
+    def captions(self, key: str) -> tuple[CaptionTrack, ...]:
+        value = self.meta.get(key)
+        if value is None:
+            return ()
+        shape = f"{key!r} must be a list like [{{src: talk.en.vtt, lang: en, label: English}}]"
+        if not isinstance(value, list) or not all(isinstance(c, dict) and "src" in c for c in value):
+            raise self.error(key, shape)
+        tracks = []
+        for item in value:
+            lang, label = item.get("lang"), item.get("label")
+            if not isinstance(lang, str | None) or not isinstance(label, str | None) or set(item) - _CAPTION_KEYS:
+                raise self.error(key, shape)
+            path = self.relative_file(key, item["src"], (".vtt",))
+            tracks.append(CaptionTrack(path, lang, label or lang or "Captions"))
+        return tuple(tracks)
 
 
 def _check_torrent(path: Path, magnet: Magnet, field: _Fields) -> None:

@@ -1,35 +1,29 @@
-"""The content entry ``content/<slug>.md`` that the site generator turns into a page.
+"""Writing the entry ``<slug>.md`` for a file that ``seed add`` has hashed.
 
 Front matter: ``title``, ``magnet``, ``torrent`` (the .torrent copied next to the entry,
-as a relative path), ``date`` and, when ffprobe knows it, ``duration``. The body is a
-placeholder description for the publisher to edit. Adding the same file again refreshes
-the magnet and the .torrent and keeps everything the publisher wrote.
+as a relative path), ``date`` and, when known, ``duration``, ``poster`` and ``captions``. The body is a placeholder
+description for the publisher to edit. Adding the same file again refreshes the magnet
+and the .torrent and keeps everything the publisher wrote.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-import unicodedata
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import frontmatter
-import yaml
 
-from sitegen.content import RESERVED_SLUGS
-from sitegen.magnet import parse_magnet
+from .errors import ContentError
+from .files import atomic_write
+from .magnet import MagnetError, parse_magnet
+from .reader import read_front_matter
+from .slugs import RESERVED_SLUGS, slugify
 
-from .errors import SeedError
-from .state import atomic_write
-
+#: Writes files beside an entry, given its slug and front matter; returns the keys naming them.
+Attach = Callable[[str, Mapping[str, object]], Mapping[str, object]]
 _PLACEHOLDER = "Describe this video here: what it shows, who made it, where it comes from.\n"
-
-
-def slugify(file_name: str) -> str:
-    """Lowercase ASCII words of the name, joined by ``-``: ``Big Buck Bunny (2008).mp4`` → ``big-buck-bunny-2008``."""
-    stem = Path(file_name).stem
-    ascii_text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    return "-".join(re.findall(r"[a-z0-9]+", ascii_text.lower()))
 
 
 def title_from(file_name: str) -> str:
@@ -40,30 +34,23 @@ def title_from(file_name: str) -> str:
     return words[0].upper() + words[1:] if words == words.lower() else words
 
 
-def check_writable(content_dir: Path) -> None:
-    """Fail before hashing, not after, if the entry could not be written."""
-    existing = content_dir
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise SeedError(f"content directory {content_dir}: {existing} is not a directory")
-    try:
-        atomic_write(existing / ".seed-probe", b"")
-        (existing / ".seed-probe").unlink()
-    except OSError as error:
-        raise SeedError(f"content directory {content_dir} is not writable: {error.strerror}") from None
-
-
 def write_entry(content_dir: Path, file_name: str, info_hash: str, magnet: str, torrent: bytes,
-                duration: int | None = None) -> Path:
-    """Create or refresh the entry for this torrent; returns the ``.md`` path."""
+                duration: int | None = None, attach: Attach | None = None) -> Path:
+    """Create or refresh the entry for this torrent; returns the ``.md`` path.
+
+    ``attach(slug, front_matter)`` writes files beside the entry (``seed add``'s poster and
+    captions, named after the slug) and returns the front-matter keys that name them.
+
+    Raises :class:`ContentError` if the entry to refresh cannot be read back.
+    """
     content_dir.mkdir(parents=True, exist_ok=True)
     slug = _free_slug(content_dir, slugify(file_name) or f"video-{info_hash[:8]}", info_hash)
     entry = content_dir / f"{slug}.md"
     torrent_name = f"{slug}.torrent"
-    atomic_write(content_dir / torrent_name, torrent)
     if entry.exists():
-        post = frontmatter.load(entry)
+        front = read_front_matter(entry)
+        post = frontmatter.Post(front.body.strip())
+        post.metadata.update(front.meta)
         post["magnet"] = magnet
         post["torrent"] = torrent_name
         if duration is not None and "duration" not in post.metadata:
@@ -73,8 +60,12 @@ def write_entry(content_dir: Path, file_name: str, info_hash: str, magnet: str, 
                                    "date": datetime.date.today()}
         if duration is not None:
             meta["duration"] = duration
-        post = frontmatter.Post(_PLACEHOLDER, **meta)
+        post = frontmatter.Post(_PLACEHOLDER)
+        post.metadata.update(meta)
+    if attach is not None:
+        post.metadata.update(attach(slug, post.metadata))
     text = frontmatter.dumps(post, sort_keys=False, width=100_000, allow_unicode=True) + "\n"
+    atomic_write(content_dir / torrent_name, torrent)
     atomic_write(entry, text.encode("utf-8"))
     return entry
 
@@ -94,6 +85,6 @@ def _free_slug(content_dir: Path, base: str, info_hash: str) -> str:
 
 def _entry_hash(entry: Path) -> str | None:
     try:
-        return parse_magnet(frontmatter.load(entry).get("magnet")).info_hash
-    except (OSError, ValueError, yaml.YAMLError):  # MagnetError is a ValueError
+        return parse_magnet(read_front_matter(entry).meta.get("magnet")).info_hash
+    except (ContentError, MagnetError):
         return None

@@ -1,16 +1,23 @@
-"""Magnet links: strict parsing (via torf) into what the site and the player need."""
+"""Magnet links: built for ``seed add``, parsed strictly (via torf) for the site and its player.
+
+A built link carries everything a browser needs: ``xt``, ``dn``, every ``tr=`` and every
+``ws=``. libtorrent's ``make_magnet_uri`` gives either ``xt`` and ``dn`` or ``tr=`` and
+``ws=``, never all of them, so the link is put together here. Every value is
+percent-encoded (``%20`` for a space, never ``+``), which every parser decodes the same way.
+"""
 
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import torf
 
-#: URL schemes a browser player can use: WebSocket or HTTP trackers, HTTP web seeds and sources.
-TRACKER_SCHEMES = ("ws://", "wss://", "http://", "https://")
-HTTP_SCHEMES = ("http://", "https://")
+from .schemes import HTTP_SCHEMES, TRACKER_SCHEMES, has_scheme
+
 #: Never part of a well-formed (percent-encoded) magnet, and dangerous in HTML or JavaScript.
 _UNSAFE = re.compile(r"""[\s<>"'`\\]""")
 
@@ -27,6 +34,19 @@ class Magnet:
     name: str | None
     trackers: tuple[str, ...]
     web_seeds: tuple[str, ...]
+
+
+def magnet_uri(info_hash: str, name: str, trackers: Sequence[str], web_seeds: Sequence[str] = ()) -> str:
+    """``magnet:?xt=urn:btih:<hex>&dn=<name>``, then every ``tr=`` and every ``ws=``."""
+    parts = [f"xt=urn:btih:{info_hash.lower()}", f"dn={quote(name, safe='')}"]
+    parts += [f"tr={quote(url, safe='')}" for url in trackers]
+    parts += [f"ws={quote(url, safe='')}" for url in web_seeds]
+    return "magnet:?" + "&".join(parts)
+
+
+def web_seed_url(base: str, file_name: str) -> str:
+    """The URL of one file under a web seed base (BEP 19: single-file URLs name the file)."""
+    return base.rstrip("/") + "/" + quote(file_name)
 
 
 def parse_magnet(text: object) -> Magnet:
@@ -55,10 +75,10 @@ def parse_magnet(text: object) -> Magnet:
     )
 
 
-def _check_schemes(key: str, urls: list[str], schemes: tuple[str, ...]) -> None:
+def _check_schemes(key: str, urls: Sequence[str], schemes: Sequence[str]) -> None:
     for url in urls:
-        if not url.lower().startswith(schemes):
-            raise MagnetError(f"{key}= must be a {'/'.join(s[:-3] for s in schemes)} URL, not {url!r}")
+        if not has_scheme(url, schemes):
+            raise MagnetError(f"{key}= must be a {'/'.join(schemes)} URL, not {url!r}")
 
 
 def _hex(info_hash: str) -> str:
