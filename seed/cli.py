@@ -66,7 +66,7 @@ _ADDRESS = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})s?\Z")
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return args.handler(args)
+        return int(args.handler(args))
     except SeedError as error:
         print(f"seed: error: {error}", file=sys.stderr)
         return error.exit_code
@@ -251,7 +251,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _listen(text: str) -> str:
     items = [item.strip() for item in text.split(",")]
-    bad = [item for item in items if not _ADDRESS.match(item) or not 0 <= int(_ADDRESS.match(item)[2]) <= 65535]
+    bad = [item for item in items if not (match := _ADDRESS.match(item)) or not 0 <= int(match[2]) <= 65535]
     if bad or not items:
         raise argparse.ArgumentTypeError(f"{bad[0] if bad else text!r} is not ADDR:PORT (e.g. 0.0.0.0:6881, [::]:6881)")
     return ",".join(items)

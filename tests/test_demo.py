@@ -25,15 +25,19 @@ from tests.support.processes import ROOT
 from tests.support.site import wait_playing
 
 START_TIMEOUT = 240  # a first run makes the video and hashes it; scripts/install only checks
+STOP_TIMEOUT = 30  # the demo kills what has not stopped 10 s after SIGTERM
 
 
 class Demo:
     """``scripts/demo`` in its own session, so every process it starts can be found by session id."""
 
-    def __init__(self, folder: Path, port: int) -> None:
+    def __init__(self, folder: Path, port: int, sigint_ignored: bool = False) -> None:
         env = {**os.environ, "DEMO_DIR": str(folder), "PORT": str(port)}
-        self.proc = subprocess.Popen([str(ROOT / "scripts/demo")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        # A background job of a script (how a CI runner may start the suite) inherits SIGINT ignored.
+        command = ["env", "--ignore-signal=INT"] if sigint_ignored else []
+        self.proc = subprocess.Popen([*command, str(ROOT / "scripts/demo")], cwd=ROOT, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -51,6 +55,14 @@ class Demo:
                 pytest.fail(f"scripts/demo printed no URL:\n{''.join(self.output)}")
             if match := re.match(r"Open (http://127\.0\.0\.1:\d+/)", line):
                 return match[1]
+
+    def stopped(self) -> int:
+        """The demo's exit code, once it has ended after a SIGINT; its output if it does not end."""
+        try:
+            return self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"scripts/demo had not exited {STOP_TIMEOUT} s after SIGINT; its processes "
+                        f"{self.processes()} and output:\n{''.join(self.output)}", pytrace=False)
 
     def processes(self) -> dict[int, str]:
         """Every live process of the demo's session: pid -> command line."""
@@ -100,6 +112,13 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     running.kill()
 
 
+@pytest.fixture
+def demo_without_sigint(tmp_path: Path) -> Iterator[Demo]:
+    running = Demo(tmp_path / "demo", free_ports(3), sigint_ignored=True)
+    yield running
+    running.kill()
+
+
 def test_demo_plays_the_example_video_and_ctrl_c_stops_everything(demo: Demo, playwright: Playwright) -> None:
     url = demo.wait_for_url()
     parts = demo.processes()
@@ -115,7 +134,16 @@ def test_demo_plays_the_example_video_and_ctrl_c_stops_everything(demo: Demo, pl
         assert page.evaluate("window.videoswarm.player.torrent.urlList.length") == 0
         assert page.evaluate("window.videoswarm.player.torrent.received") > 0
 
-    demo.proc.send_signal(signal.SIGINT)
-    assert demo.proc.wait(timeout=30) == 0, "".join(demo.output)
+    os.killpg(demo.proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole foreground group
+    assert demo.stopped() == 0, "".join(demo.output)
     assert demo.processes() == {}
     assert "stopped" in "".join(demo.output)
+
+
+def test_sigint_stops_a_demo_started_with_sigint_ignored(demo_without_sigint: Demo) -> None:
+    """A shell cannot trap a signal ignored on entry: the CI run where the demo ran on after SIGINT."""
+    demo_without_sigint.wait_for_url()
+    demo_without_sigint.proc.send_signal(signal.SIGINT)  # `kill -INT` of the script alone
+    assert demo_without_sigint.stopped() == 0, "".join(demo_without_sigint.output)
+    assert demo_without_sigint.processes() == {}
+    assert "saved resume data for 1 of 1 torrents" in "".join(demo_without_sigint.output)

@@ -1,29 +1,46 @@
-"""``python -m tracker_app`` (or ``tracker``): run one replica with uvicorn.
+"""``python -m tracker_app`` (or ``tracker``): run one replica, or ``--workers`` of them, with uvicorn.
 
-Flags override the environment variables of the same meaning; run with
-``--help`` for the list, and see docs/configuration.md for every setting.
+The flags are made from the :class:`~tracker_app.config.Settings` fields declared with
+``flag=True`` and win over their environment variables; run with ``--help`` for the
+list, and see docs/configuration.md for every setting.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import re
 import sys
+from collections.abc import Sequence
 
 import uvicorn
+from starlette.applications import Starlette
 
-from tracker_app.config import ConfigError, Settings
+from tracker_app.app import create_app
+from tracker_app.config import ConfigError, Declaration, Settings, declarations, unknown_variables
 from tracker_app.transport import HttpProtocol
 from tracker_app.transport.runtime import connection_limit
 
-_FLAGS = {
-    "host": "HOST",
-    "port": "PORT",
-    "redis_url": "REDIS_URL",
-    "interval": "TRACKER_INTERVAL",
-    "allowlist": "TRACKER_ALLOWLIST",
-}
+log = logging.getLogger("tracker_app")
+
+# uvicorn starts each of several workers as a fresh (spawned) interpreter that imports its
+# app by name, so the parent cannot hand it an object: it leaves its resolved settings here.
+_WORKER_SETTINGS = "_VIDEOSWARM_TRACKER_SETTINGS"
+
+
+def worker_app() -> Starlette:
+    """The app of one of ``--workers`` processes, with the settings the parent resolved.
+
+    The parent resolves flags and environment once, checks them and serialises them (as
+    the variables :meth:`Settings.from_env` reads) into ONE private variable that the
+    spawned workers inherit. The alternatives were worse: flags written into the
+    variables they override change the meaning of the operator's environment for every
+    later reader, and re-parsing ``sys.argv`` in a worker relies on what multiprocessing
+    happens to copy. A single worker needs none of this: it gets the app object itself.
+    """
+    return create_app(Settings.from_env(json.loads(os.environ[_WORKER_SETTINGS])))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,40 +48,64 @@ def _parser() -> argparse.ArgumentParser:
         prog="tracker",
         description="Run one Videoswarm tracker replica: WebTorrent signalling over WebSocket and "
         "BitTorrent HTTP announce/scrape. Set REDIS_URL to share swarms between replicas.",
-        epilog="Every flag has an environment variable (shown in brackets); see docs/configuration.md.",
+        epilog="Every flag has an environment variable (shown in brackets), and every other setting is a "
+        "variable only; see docs/configuration.md.",
     )
-    parser.add_argument("--host", help="interface to bind [HOST, default 127.0.0.1; 0.0.0.0 on a PaaS]")
-    parser.add_argument("--port", type=int, help="port to listen on [PORT, default 8000]")
-    parser.add_argument("--redis-url", help="shared state, e.g. redis://localhost:6379/0 [REDIS_URL]")
-    parser.add_argument("--interval", type=int, help="announce interval in seconds [TRACKER_INTERVAL, default 120]")
-    parser.add_argument("--allowlist", help="file of hex info hashes to serve [TRACKER_ALLOWLIST]")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 1)),
-                        help="processes, each a replica; more than 1 needs REDIS_URL [WEB_CONCURRENCY, default 1]")
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"),
-                        choices=["debug", "info", "warning", "error"], help="[LOG_LEVEL, default info]")
+    for declared in declarations():
+        if declared.flag:
+            _add_flag(parser, declared)
     return parser
 
 
-def main(argv: list[str] | None = None) -> None:
+def _add_flag(parser: argparse.ArgumentParser, declared: Declaration) -> None:
+    """``--name`` for a setting: parsed as its variable would be, absent (None) unless given."""
+
+    def parse(raw: str) -> object:
+        try:
+            return declared.parse(raw, declared.option)
+        except ConfigError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    default = declared.format(declared.default) or "none"
+    help = f"{_plain(declared.help)} [{declared.env}, default {default}]".replace("%", "%%")
+    if declared.kind is bool:
+        parser.add_argument(declared.option, dest=declared.name, action=argparse.BooleanOptionalAction, help=help)
+    else:
+        parser.add_argument(declared.option, dest=declared.name, type=parse, choices=declared.choices or None,
+                            metavar=declared.env if not declared.choices else None, help=help)
+
+
+def _plain(markdown: str) -> str:
+    """Help text for a terminal: no backticks, links as their text."""
+    return re.sub(r"\[([^]]+)\]\([^)]+\)", r"\1", markdown).replace("`", "")
+
+
+def _settings(argv: Sequence[str] | None) -> Settings:
     args = _parser().parse_args(argv)
-    for name, env in _FLAGS.items():
-        value = getattr(args, name)
-        if value is not None:
-            os.environ[env] = str(value)  # worker processes read the same settings
     try:
-        settings = Settings.from_env()
-        if args.workers > 1 and not settings.redis_url:
-            raise ConfigError("--workers above 1 needs REDIS_URL: replicas share swarms only through Redis")
+        return Settings.from_env(**vars(args))
     except ConfigError as exc:
         print(f"tracker: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    settings = _settings(argv)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for warning in unknown_variables(os.environ):
+        log.warning("%s", warning)
+    app: Starlette | str
+    if settings.workers > 1:
+        os.environ[_WORKER_SETTINGS] = json.dumps(settings.to_env())
+        app = "tracker_app.__main__:worker_app"
+    else:
+        app = create_app(settings)
     uvicorn.run(
-        "tracker_app.app:create_app",
-        factory=True,
+        app,
+        factory=settings.workers > 1,
         host=settings.host,
         port=settings.port,
-        workers=args.workers,
+        workers=settings.workers,
         loop="uvloop",
         http=HttpProtocol,  # tracker sockets: TrackerSocket; other WebSockets: uvicorn's ASGI one below
         ws="websockets-sansio",
@@ -75,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         ws_per_message_deflate=False,  # as the reference: a compressor per socket costs ~40 KB, offers are one-off
         ws_ping_interval=settings.ping_interval,
         ws_ping_timeout=settings.ping_interval,
-        log_level=args.log_level,
+        log_level=settings.log_level,
         access_log=False,
         proxy_headers=False,
     )

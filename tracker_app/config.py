@@ -2,17 +2,23 @@
 
 Each setting is declared once, as a field of :class:`Settings` made by :func:`setting`:
 its environment variable (12-factor, so a PaaS can set it), its default, its help
-text and whether it has a command-line flag. The CLI flags of ``tracker`` and the
-tracker table of ``docs/configuration.md`` are generated from these declarations.
+text and whether it has a command-line flag. The CLI flags of ``tracker``
+(``tracker_app.__main__``) and the tracker table of ``docs/configuration.md``
+(``tracker_app.configdoc``) are generated from these declarations.
 """
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+LogLevel = Literal["debug", "info", "warning", "error"]
 
 
 class ConfigError(ValueError):
@@ -22,7 +28,8 @@ class ConfigError(ValueError):
 def setting(default: Any, env: str, help: str, *, flag: bool = False, positive: bool = False) -> Any:
     """Declare a setting: ``env`` names its variable, ``flag`` gives it a ``--flag`` too.
 
-    ``positive`` makes zero and negative values a :class:`ConfigError`.
+    ``positive`` makes zero and negative values a :class:`ConfigError`. ``help`` is
+    Markdown (backticks, links): the docs show it as it is, ``--help`` without the marks.
     """
     return field(default=default, metadata={"env": env, "help": help, "flag": flag, "positive": positive})
 
@@ -35,8 +42,12 @@ class Settings:
     redis_url: str = setting(
         "", "REDIS_URL", "`redis://`, `rediss://` or `unix://` URL of the shared swarm state. "
         "Empty: in-process state, one replica only.", flag=True)
-    redis_cluster: bool = setting(False, "REDIS_CLUSTER",
-                                  "Treat `REDIS_URL` as one node of a Redis Cluster (see scaling.md).")
+    redis_cluster: bool = setting(
+        False, "REDIS_CLUSTER", "Treat `REDIS_URL` as one node of a Redis Cluster (see [scaling.md](scaling.md)).")
+    workers: int = setting(1, "WEB_CONCURRENCY", "Processes to run, each a replica. More than one needs `REDIS_URL`.",
+                           flag=True, positive=True)
+    log_level: LogLevel = setting("info", "LOG_LEVEL", "How much to log; per-connection lines only at `debug`.",
+                                  flag=True)
     interval: int = setting(120, "TRACKER_INTERVAL", "Seconds between announces that clients are told to keep.",
                             flag=True, positive=True)
     peer_ttl_factor: float = setting(
@@ -98,45 +109,102 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Read settings from the environment; ``overrides`` (CLI flags) win."""
+        """Read settings from the environment; ``overrides`` (CLI flags, already parsed) win."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        for f in fields(cls):
-            name = f.metadata["env"]
-            if name in env and env[name] != "":
-                values[f.name] = _convert(name, env[name], f.type)
+        for declared in declarations():
+            if env.get(declared.env, "") != "":
+                values[declared.name] = declared.parse(env[declared.env], declared.env)
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
         settings._validate()
         return settings
 
+    def to_env(self) -> dict[str, str]:
+        """These settings as the variables that :meth:`from_env` reads back to equal settings."""
+        return {declared.env: declared.format(getattr(self, declared.name)) for declared in declarations()}
+
     def _validate(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"PORT must be between 1 and 65535, not {self.port}")
-        for f in fields(self):
-            if f.metadata["positive"] and getattr(self, f.name) <= 0:
-                raise ConfigError(f"{f.metadata['env']} must be a positive number, not {getattr(self, f.name)}")
+        for declared in declarations():
+            if declared.positive and getattr(self, declared.name) <= 0:
+                raise ConfigError(f"{declared.env} must be a positive number, not {getattr(self, declared.name)}")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, not {self.redis_url!r}")
+        if self.workers > 1 and not self.redis_url:
+            raise ConfigError("WEB_CONCURRENCY (--workers) above 1 needs REDIS_URL: replicas share swarms only "
+                              "through Redis")
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """One :class:`Settings` field as declared, with its resolved type: what the CLI and the docs are made from."""
+
+    name: str
+    env: str
+    default: object
+    help: str
+    flag: bool
+    positive: bool
+    kind: Any
+
+    @property
+    def option(self) -> str:
+        """The command-line flag, ``--redis-url`` for ``redis_url``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The allowed values of a ``Literal`` setting, else none."""
+        return get_args(self.kind) if get_origin(self.kind) is Literal else ()
+
+    def parse(self, raw: str, source: str) -> object:
+        """Convert the text of a variable or flag (``source`` names it in the error)."""
+        if self.choices:
+            if raw.lower() in self.choices:
+                return raw.lower()
+            raise ConfigError(f"{source}={raw!r} must be one of {', '.join(self.choices)}")
+        kind = next((k for k in get_args(self.kind) if k is not type(None)), self.kind)  # Path | None -> Path
+        if kind is bool:
+            if raw.lower() in _TRUE | _FALSE:
+                return raw.lower() in _TRUE
+        else:
+            with contextlib.suppress(ValueError):
+                return kind(raw)
+        raise ConfigError(f"{source}={raw!r} is not a valid {kind.__name__}")
+
+    def format(self, value: object) -> str:
+        """The text that :meth:`parse` turns back into ``value`` ("" for none)."""
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
 
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-def _convert(name: str, raw: str, kind: object) -> object:
-    kind = str(kind)
-    try:
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "bool":
-            if raw.lower() in _TRUE | _FALSE:
-                return raw.lower() in _TRUE
-            raise ValueError(raw)
-        if kind.startswith("Path"):
-            return Path(raw)
-        return raw
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a valid {kind.split(' ')[0].lower()}") from None
+@functools.cache
+def declarations() -> tuple[Declaration, ...]:
+    """Every setting, in declaration order."""
+    hints = get_type_hints(Settings, globals())
+    return tuple(
+        Declaration(f.name, f.metadata["env"], f.default, f.metadata["help"], f.metadata["flag"],
+                    f.metadata["positive"], hints[f.name])
+        for f in fields(Settings)
+    )
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each ``TRACKER_*`` variable that is no setting, naming the nearest one (likely a typo)."""
+    known = [declared.env for declared in declarations()]
+    warnings = []
+    for name in sorted(environ):
+        if name.startswith("TRACKER_") and name not in known:
+            nearest = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {nearest[0]}?" if nearest else "; see docs/configuration.md for the settings"
+            warnings.append(f"{name} is not a tracker setting and is ignored{hint}")
+    return warnings

@@ -135,7 +135,9 @@ def start_tracker(port: int | None = None, redis_url: str | None = None, **env: 
     Extra keyword arguments become environment variables (``TRACKER_INTERVAL="5"``).
     """
     port = port or free_port()
-    child_env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    # Not measured by coverage (scripts/test): tracing made replicas ~1.8x slower and load tests
+    # flaky. The tracker's code is measured by the in-process tests (test_app_inprocess.py).
+    child_env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "COVERAGE_PROCESS_CONFIG")}
     if redis_url:
         child_env["REDIS_URL"] = redis_url
     child_env.update(env)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import ipaddress
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
-from fastbencode import bencode
+import fastbencode
 
 from tracker_app.peers import EVENTS, Event, ScrapeCounts
 from tracker_app.wire.errors import WireError
+
+_bencode: Callable[[object], bytes] = fastbencode.bencode  # typed: the compiled module ships no stubs
 
 _EVENTS = {name.encode(): event for name, event in EVENTS.items()}
 
@@ -108,11 +111,11 @@ def announce_response(
         reply[b"peers6"] = b"".join(addr for addr, _ in peers if len(addr) == 18)
     else:
         reply[b"peers"] = [_peer_dict(addr, peer_id, request.no_peer_id) for addr, peer_id in peers]
-    return bencode(reply)
+    return _bencode(reply)
 
 
 def scrape_response(files: dict[bytes, ScrapeCounts], interval: int) -> bytes:
-    return bencode({
+    return _bencode({
         b"files": {
             info_hash: {b"complete": c.complete, b"incomplete": c.incomplete, b"downloaded": c.downloaded}
             for info_hash, c in files.items()
@@ -122,7 +125,7 @@ def scrape_response(files: dict[bytes, ScrapeCounts], interval: int) -> bytes:
 
 
 def failure(reason: str) -> bytes:
-    return bencode({b"failure reason": reason.encode()})
+    return _bencode({b"failure reason": reason.encode()})
 
 
 def _peer_dict(addr: bytes, peer_id: bytes, no_peer_id: bool) -> dict[bytes, object]:
