@@ -7,6 +7,7 @@
 // the torrent's state and exits 1 after TIMEOUT_MS.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import * as polyfill from 'webrtc-polyfill'
 import WebTorrent from 'webtorrent'
 
@@ -37,7 +38,11 @@ const client = new WebTorrent({
 const errors = []
 client.on('error', err => errors.push(String(err)))
 
-const torrent = client.add(torrentId.startsWith('magnet:') ? torrentId : readFileSync(torrentId), { announce })
+const torrent = client.add(torrentId.startsWith('magnet:') ? torrentId : readFileSync(torrentId), {
+  announce,
+  // webtorrent stores under /tmp/webtorrent whatever TMPDIR says: keep each peer's pieces its own.
+  path: tmpdir()
+})
 torrent.on('error', err => errors.push(String(err)))
 const timer = setTimeout(() => {
   const { infoHash, progress, numPeers } = torrent
