@@ -99,7 +99,7 @@ class Seeder:
         if options.stun_server is not None:
             settings["webtorrent_stun_server"] = options.stun_server
         try:
-            self.session = lt.session(settings)
+            self.session = lt.session(settings)  # type: ignore[call-overload]  # the binding takes a dict too
         except (RuntimeError, KeyError, TypeError) as error:
             raise SeedError(f"cannot start libtorrent: {error}") from None
         self.handles: dict[str, lt.torrent_handle] = {}
@@ -131,7 +131,8 @@ class Seeder:
         deadline = time.monotonic() + timeout
         while self.session.listen_port() == 0 and time.monotonic() < deadline:
             self.pump(0.05)
-        return self.session.listen_port()
+        port: int = self.session.listen_port()
+        return port
 
     def sync(self) -> bool:
         """Seed records new to the state directory (or fixed by a new ``seed add``), stop

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
-from fastbencode import bdecode, bencode  # type: ignore[attr-defined]  # re-exported, not in __all__
+from fastbencode import bdecode, bencode
 
 from videoswarm_content.entry import Entry
 from videoswarm_content.magnet import parse_magnet, web_seed_url

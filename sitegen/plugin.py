@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastbencode import bdecode  # type: ignore[attr-defined]  # re-exported, not in __all__
+from fastbencode import bdecode
 from markupsafe import Markup, escape
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -70,7 +70,7 @@ _TITLES = {"share": "Share a video", "publish": "Publish", "embed": "Player", "t
 THEME = "videoswarm"
 
 
-class VideoswarmConfig(Config):
+class VideoswarmConfig(Config):  # type: ignore[no-untyped-call]  # mkdocs' Config.__init_subclass__
     #: WebSocket trackers every player announces to, besides the magnet's own ``tr=``.
     trackers = c.ListOfItems(c.Type(str), default=[])
     #: RTCPeerConnection ``iceServers`` (STUN/TURN) for the players, e.g. ``[{urls: stun:...}]``.
@@ -94,14 +94,14 @@ class _Generated:
     tag: Tag | None = None
 
 
-class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
+class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
         self._pages: dict[str, _Generated] = {}
         self._entries: list[Entry] = []
         self._descriptions: dict[str, Markup] = {}
         self._renderer = DescriptionRenderer()
         self._script_hashes: set[str] = set()
-        self._progress: tqdm | None = None
+        self._progress: tqdm[Any] | None = None
         self._tags: dict[str, Tag] = {}
         #: The .torrent published for each slug: the entry's, with the mirrors in its url-list.
         self._torrents: dict[str, bytes] = {}
@@ -218,7 +218,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):
             return None
         return self._description(generated.entry)
 
-    def on_page_context(self, context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
+    def on_page_context(  # type: ignore[override]  # mkdocs' TemplateContext has no key for our data
+        self, context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any
+    ) -> dict[str, Any]:
         generated = self._pages.get(page.file.src_uri)
         if generated is not None:
             context["videoswarm"] = self._context(generated, config)
