@@ -268,6 +268,8 @@ class RedisStore(SwarmStore):
             await self._run([])  # write this replica's last changes to the totals
         except StoreUnavailable:
             pass
+        if self._pipeline is not None:
+            self._pipeline.close()
         await self._redis.aclose()
 
     def _index_refresh(self, info_hash: bytes) -> list[Command]:
