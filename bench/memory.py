@@ -102,6 +102,7 @@ def breakdown(peers: int = 2000) -> dict[str, float]:
     from tracker_app.connections import Connections
     from tracker_app.metrics import Metrics
     from tracker_app.peers import Event, Kind, PeerEntry, Route
+    from tracker_app.ratelimit import AddressRate
     from tracker_app.relay import MemoryRelay
     from tracker_app.store import MemoryStore
     from tracker_app.tracker import Tracker
@@ -119,13 +120,14 @@ def breakdown(peers: int = 2000) -> dict[str, float]:
 
     settings = Settings()
     tracker = Tracker(settings, MemoryStore(settings.peer_ttl), MemoryRelay("bench"),
-                      Connections(settings.max_connections_per_ip), Allowlist(None), Metrics(), HttpClients(60))
+                      Connections(settings.max_connections_per_ip), Allowlist(None), Metrics(), HttpClients(60),
+                      AddressRate(settings.max_http_announces_per_ip, settings.interval))
     hashes = [random.randbytes(20) for _ in range(100)]
 
     def socket_with_state() -> object:
         sock = TrackerSocket(tracker, "127.0.0.1", None, set())  # type: ignore[arg-type]
         peer_id, info_hash = random.randbytes(20), random.choice(hashes)
-        sock.joined.add((info_hash, peer_id))
+        sock.joined[(info_hash, peer_id)] = 0.0
         tracker.connections.open(sock)
         entry = PeerEntry(Kind.WEBSOCKET, peer_id, Route("bench", sock.conn_id).encode(), False)
         asyncio.run(tracker.store.announce(info_hash, entry, Event.STARTED, 0))

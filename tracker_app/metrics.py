@@ -12,6 +12,9 @@ class Metrics:
         self.scrapes = Counter("tracker_scrapes", "Scrapes handled", ["transport"], registry=self.registry)
         self.offers = Counter("tracker_offers_relayed", "WebRTC offers relayed to peers", registry=self.registry)
         self.answers = Counter("tracker_answers_relayed", "WebRTC answers relayed to peers", registry=self.registry)
+        #: The WebSocket children, looked up once: ``labels()`` takes a lock and a dict lookup per call.
+        self.websocket_announces = self.announces.labels("websocket")
+        self.websocket_scrapes = self.scrapes.labels("websocket")
         self.failures = Counter("tracker_failures", "Requests answered with a failure reason", ["kind"],
                                 registry=self.registry)
         self.connections = Gauge("tracker_websocket_connections", "Open WebSocket connections on this replica",

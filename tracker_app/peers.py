@@ -7,6 +7,7 @@ both swarm stores speak them, so neither side knows about the other.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 
 
@@ -49,6 +50,7 @@ class Route:
         return f"{self.replica}:{self.conn}".encode()
 
     @classmethod
+    @functools.lru_cache(maxsize=1 << 16)  # five per announce, mostly the same few thousand sockets
     def decode(cls, raw: bytes) -> Route:
         replica, _, conn = raw.decode().rpartition(":")
         return cls(replica, int(conn))

@@ -116,7 +116,9 @@ class Tracker:
     async def _announce(self, conn: Connection, msg: websocket.Announce) -> None:
         self._check_allowed(msg.info_hash, websocket.ANNOUNCE)
         route = Route(self.replica, conn.conn_id)
-        since = conn.claims.setdefault(msg.peer_id, int(time.time() * 1000))
+        since = conn.claims.get(msg.peer_id)
+        if since is None:
+            since = conn.claims[msg.peer_id] = int(time.time() * 1000)
         claim = Claim(since, hashlib.sha1(msg.key.encode()).hexdigest()[:16] if msg.key else "")
         peer = PeerEntry(Kind.WEBSOCKET, msg.peer_id, route.encode(), msg.seeder, claim.encode())
         membership = (msg.info_hash, msg.peer_id)
@@ -127,7 +129,7 @@ class Tracker:
         # To the store, a socket's first announce in a swarm is its start, whatever the client says.
         event = Event.STARTED if msg.event is Event.UPDATE and membership not in conn.joined else msg.event
         result = await self.store.announce(msg.info_hash, peer, event, len(msg.offers))
-        self.metrics.announces.labels("websocket").inc()
+        self.metrics.websocket_announces.inc()
         if msg.event is Event.STOPPED:
             conn.joined.pop(membership, None)
         else:
@@ -155,7 +157,7 @@ class Tracker:
             raise WireError(f"too many info_hash values: at most {self.settings.max_scrape} per scrape",
                             websocket.SCRAPE)
         files = await self.store.scrape(msg.info_hashes, self.settings.max_scrape)
-        self.metrics.scrapes.labels("websocket").inc()
+        self.metrics.websocket_scrapes.inc()
         conn.send(websocket.scrape_reply(files, self.settings.interval))
 
     async def http_announce(self, query: bytes, ip: str) -> bytes:

@@ -23,7 +23,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import redis.asyncio as aioredis
@@ -33,6 +33,7 @@ from redis.exceptions import RedisError
 
 from tracker_app.peers import Route
 from tracker_app.relay.base import Deliver, Delivery, OfferOrigin, Relay, RelayUnavailable
+from tracker_app.store.pipelining import AutoPipeline
 from tracker_app.store.redis import connect
 from tracker_app.supervisor import supervise
 
@@ -64,6 +65,7 @@ class RedisRelay(Relay):
         super().__init__(replica)
         self._url = url
         self._redis: aioredis.Redis | RedisCluster = connect(url, cluster)
+        self._pipeline = None if isinstance(self._redis, RedisCluster) else AutoPipeline(self._redis)
         self._outbox: _Outbox | None = None
         self._publishing: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Task[None] | None = None
@@ -111,14 +113,13 @@ class RedisRelay(Relay):
         """One PUBLISH per replica for the whole loop turn, in one round trip (one per shard on a cluster)."""
         messages = [(channel(replica), orjson.dumps(batch)) for replica, batch in outbox.batches.items()]
         try:
-            if isinstance(self._redis, RedisCluster):
-                cluster = self._redis
+            if self._pipeline is None:
+                cluster = cast(RedisCluster, self._redis)
                 await asyncio.gather(*(cluster.spublish(name, data) for name, data in messages))
             else:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for name, data in messages:
-                        pipe.publish(name, data)
-                    await pipe.execute()
+                for reply in await self._pipeline.execute([("PUBLISH", name, data) for name, data in messages]):
+                    if isinstance(reply, Exception):
+                        raise reply
         except (RedisError, OSError) as exc:
             outbox.published.set_exception(RelayUnavailable(f"Redis does not answer: {exc}"))
         else:
@@ -128,6 +129,8 @@ class RedisRelay(Relay):
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
+        if self._pipeline is not None:
+            self._pipeline.close()
         await self._redis.aclose()
 
     async def _listen(self) -> None:

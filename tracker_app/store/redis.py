@@ -25,6 +25,7 @@ Deployment-wide figures cost the same whatever the number of torrents:
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
 from collections import Counter
@@ -66,9 +67,10 @@ _POOL_SIZE = 64
 T = TypeVar("T")
 
 
-def _keys(info_hash: bytes) -> list[str]:
+@functools.lru_cache(maxsize=1 << 16)  # made for every announce, mostly for the same busy swarms
+def _keys(info_hash: bytes) -> tuple[str, str, str, str]:
     tag = info_hash.hex()
-    return [f"vs:{{{tag}}}:s", f"vs:{{{tag}}}:w", f"vs:{{{tag}}}:h", f"vs:{{{tag}}}:c"]
+    return f"vs:{{{tag}}}:s", f"vs:{{{tag}}}:w", f"vs:{{{tag}}}:h", f"vs:{{{tag}}}:c"
 
 
 def _members(replica: str) -> str:
@@ -268,6 +270,8 @@ class RedisStore(SwarmStore):
             await self._run([])  # write this replica's last changes to the totals
         except StoreUnavailable:
             pass
+        if self._pipeline is not None:
+            self._pipeline.close()
         await self._redis.aclose()
 
     def _index_refresh(self, info_hash: bytes) -> list[Command]:
