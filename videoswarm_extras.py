@@ -32,7 +32,10 @@ def _run(program: str, extra: str) -> int:
         missing = (error.name or "").partition(".")[0]
         if not missing or missing in _OURS:
             raise  # our own bug, not a missing extra
-        print(f"{program}: error: {program} needs the {extra} extra (no module {missing!r}): "
-              f"pip install 'videoswarm[{extra}]'", file=sys.stderr)
+        print(
+            f"{program}: error: {program} needs the {extra} extra (no module {missing!r}): "
+            f"pip install 'videoswarm[{extra}]'",
+            file=sys.stderr,
+        )
         return 2
     return main()

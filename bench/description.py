@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sitegen.description import DescriptionRenderer  # noqa: E402
 
 SIZE = 20_000
-ORDINARY = ("A paragraph of *Markdown* with a [link](https://example.org/a) and `code`, "
-            "like a real description.\n\n")
+ORDINARY = "A paragraph of *Markdown* with a [link](https://example.org/a) and `code`, like a real description.\n\n"
 SHAPES = {
     "ordinary": (ORDINARY * (SIZE // len(ORDINARY) + 1))[:SIZE],
     "[ only": "[" * SIZE,

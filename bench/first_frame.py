@@ -64,10 +64,34 @@ def make_video(path: Path, megabytes: int, seconds: int = 60) -> Path:
     """A noisy 720p test pattern at the bitrate that makes it ``megabytes`` big, moov atom first."""
     kbits = megabytes * 8000 // seconds
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
-         "-i", f"testsrc2=size=1280x720:rate=25:duration={seconds},noise=alls=30:allf=t",
-         "-c:v", "libx264", "-preset", "ultrafast", "-b:v", f"{kbits}k", "-maxrate", f"{kbits}k",
-         "-bufsize", f"{kbits}k", "-g", "50", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size=1280x720:rate=25:duration={seconds},noise=alls=30:allf=t",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-b:v",
+            f"{kbits}k",
+            "-maxrate",
+            f"{kbits}k",
+            "-bufsize",
+            f"{kbits}k",
+            "-g",
+            "50",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
         check=True,
     )
     return path
@@ -94,9 +118,11 @@ def first_frames(url: str, runs: int) -> list[dict[str, float | None]]:
                 page.goto(url)
                 page.wait_for_function("window.benchFirstFrame != null", timeout=120_000)
                 time.sleep(0.3)  # let the player note what happened around the frame
-                samples.append(page.evaluate(f"""() => {{
+                samples.append(
+                    page.evaluate(f"""() => {{
                     const p = (window.videoswarm || {{}}).player || {{}}
-                    return {{frame: window.benchFirstFrame, {', '.join(f'{m}: p.{m} ?? null' for m in MARKS)}}} }}"""))
+                    return {{frame: window.benchFirstFrame, {", ".join(f"{m}: p.{m} ?? null" for m in MARKS)}}} }}""")
+                )
     return samples[1:]
 
 
@@ -135,9 +161,24 @@ def run(runs: int, megabytes: int = 50) -> dict[str, dict[str, float | None]]:
         web_port = free_port()
         video = make_video(work / f"{SLUG}.mp4", megabytes)
         content, state = work / "content", work / "state"
-        subprocess.run([ROOT / ".venv/bin/seed", "add", video, "--tracker", tracker.ws_url, "--content", content,
-                        "--state", state, "--webseed", f"http://127.0.0.1:{web_port}/", "-q"],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                ROOT / ".venv/bin/seed",
+                "add",
+                video,
+                "--tracker",
+                tracker.ws_url,
+                "--content",
+                content,
+                "--state",
+                state,
+                "--webseed",
+                f"http://127.0.0.1:{web_port}/",
+                "-q",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         folders = {
             "web seed": content,
             ".torrent (peers only)": _without_web_seed(content, work / "torrent-content", keep_torrent=True),
@@ -154,11 +195,25 @@ def run(runs: int, megabytes: int = 50) -> dict[str, dict[str, float | None]]:
         plain.mkdir()
         (plain / "index.html").write_text(
             "<!doctype html><meta charset=utf-8><title>plain</title><video controls muted autoplay playsinline "
-            f'preload=auto src="http://127.0.0.1:{web_port}/{video.name}"></video>')
-        seeder = subprocess.Popen([ROOT / ".venv/bin/seed", "run", "--state", state, "--stun-server", "",
-                                   "--listen", f"127.0.0.1:{free_port()}", "--status-interval", "60",
-                                   "--webseed-port", str(web_port)],
-                                  stdout=subprocess.DEVNULL)
+            f'preload=auto src="http://127.0.0.1:{web_port}/{video.name}"></video>'
+        )
+        seeder = subprocess.Popen(
+            [
+                ROOT / ".venv/bin/seed",
+                "run",
+                "--state",
+                state,
+                "--stun-server",
+                "",
+                "--listen",
+                f"127.0.0.1:{free_port()}",
+                "--status-interval",
+                "60",
+                "--webseed-port",
+                str(web_port),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 60
             while seeding(tracker.http_url) < 1:

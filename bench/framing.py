@@ -32,8 +32,18 @@ QUIET = logging.getLogger("bench.framing")
 
 
 def with_websockets() -> ServerProtocol:
-    request = Request("/announce", Headers({"Host": "x", "Upgrade": "websocket", "Connection": "Upgrade",
-                                            "Sec-WebSocket-Key": KEY, "Sec-WebSocket-Version": "13"}))
+    request = Request(
+        "/announce",
+        Headers(
+            {
+                "Host": "x",
+                "Upgrade": "websocket",
+                "Connection": "Upgrade",
+                "Sec-WebSocket-Key": KEY,
+                "Sec-WebSocket-Version": "13",
+            }
+        ),
+    )
     ServerProtocol(logger=QUIET).accept(request).serialize()
     return ServerProtocol(state=OPEN, max_size=65536, logger=QUIET)
 
@@ -66,8 +76,10 @@ def main() -> None:
         ws.send_text(PAYLOAD)
         return ws.data_to_send()
 
-    print(f"websockets: {per_connection(with_websockets):.0f} B per connection, "
-          f"parse {per_frame(ws_receive):.1f} us, build {per_frame(ws_send):.1f} us per 1 KB frame")
+    print(
+        f"websockets: {per_connection(with_websockets):.0f} B per connection, "
+        f"parse {per_frame(ws_receive):.1f} us, build {per_frame(ws_send):.1f} us per 1 KB frame"
+    )
     try:
         from wsproto import ConnectionType, WSConnection
         from wsproto.events import AcceptConnection, TextMessage
@@ -77,8 +89,10 @@ def main() -> None:
 
     def with_wsproto() -> WSConnection:
         conn = WSConnection(ConnectionType.SERVER)
-        conn.receive_data(f"GET /announce HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                          f"Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        conn.receive_data(
+            f"GET /announce HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
         for _ in conn.events():
             conn.send(AcceptConnection())
         return conn
@@ -89,9 +103,11 @@ def main() -> None:
         wp.receive_data(CLIENT_FRAME)
         return list(wp.events())
 
-    print(f"wsproto:    {per_connection(with_wsproto):.0f} B per connection, "
-          f"parse {per_frame(wp_receive):.1f} us, "
-          f"build {per_frame(lambda: wp.send(TextMessage(data=PAYLOAD.decode()))):.1f} us per 1 KB frame")
+    print(
+        f"wsproto:    {per_connection(with_wsproto):.0f} B per connection, "
+        f"parse {per_frame(wp_receive):.1f} us, "
+        f"build {per_frame(lambda: wp.send(TextMessage(data=PAYLOAD.decode()))):.1f} us per 1 KB frame"
+    )
 
 
 if __name__ == "__main__":

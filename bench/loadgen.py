@@ -38,15 +38,26 @@ _FINGERPRINT = ":".join(f"{b:02X}" for b in bytes(range(32)))
 def offer_sdp(session: int) -> dict[str, str]:
     """A datachannel offer shaped like Chrome's, about 700 bytes."""
     lines = [
-        "v=0", f"o=- {session} 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0",
-        "a=extmap-allow-mixed", "a=msid-semantic: WMS",
-        "m=application 50712 UDP/DTLS/SCTP webrtc-datachannel", "c=IN IP4 192.0.2.10",
+        "v=0",
+        f"o=- {session} 2 IN IP4 127.0.0.1",
+        "s=-",
+        "t=0 0",
+        "a=group:BUNDLE 0",
+        "a=extmap-allow-mixed",
+        "a=msid-semantic: WMS",
+        "m=application 50712 UDP/DTLS/SCTP webrtc-datachannel",
+        "c=IN IP4 192.0.2.10",
         "a=candidate:1467250027 1 udp 2122260223 192.0.2.10 50712 typ host generation 0 network-id 1",
         "a=candidate:435653019 1 tcp 1518280447 192.0.2.10 9 typ host tcptype active generation 0 network-id 1",
         "a=candidate:3354136742 1 udp 1686052607 198.51.100.7 50712 typ srflx raddr 192.0.2.10 rport 50712",
-        f"a=ice-ufrag:{_ICE_UFRAG}", "a=ice-pwd:7rEdqXnJ1nUe0Yk1bWm5iZ3G", "a=ice-options:trickle",
-        f"a=fingerprint:sha-256 {_FINGERPRINT}", "a=setup:actpass", "a=mid:0",
-        "a=sctp-port:5000", "a=max-message-size:262144",
+        f"a=ice-ufrag:{_ICE_UFRAG}",
+        "a=ice-pwd:7rEdqXnJ1nUe0Yk1bWm5iZ3G",
+        "a=ice-options:trickle",
+        f"a=fingerprint:sha-256 {_FINGERPRINT}",
+        "a=setup:actpass",
+        "a=mid:0",
+        "a=sctp-port:5000",
+        "a=max-message-size:262144",
     ]
     return {"type": "offer", "sdp": "\r\n".join(lines) + "\r\n"}
 
@@ -93,9 +104,16 @@ class Peer(WSListener):
             if stats.recording:
                 stats.offers_received += 1
             if self.rng.random() < self.answer_ratio:
-                self.send({"action": "announce", "info_hash": message["info_hash"], "peer_id": self.peer_id,
-                           "to_peer_id": message["peer_id"], "offer_id": message["offer_id"],
-                           "answer": answer_sdp(self.rng.randrange(1 << 62))})
+                self.send(
+                    {
+                        "action": "announce",
+                        "info_hash": message["info_hash"],
+                        "peer_id": self.peer_id,
+                        "to_peer_id": message["peer_id"],
+                        "offer_id": message["offer_id"],
+                        "answer": answer_sdp(self.rng.randrange(1 << 62)),
+                    }
+                )
                 if stats.recording:
                     stats.answers_sent += 1
         elif "answer" in message:
@@ -113,12 +131,22 @@ class Peer(WSListener):
     async def announce(self, info_hash: str, offers: int, timeout: float = 10) -> dict:
         """Announce with ``offers`` offers and wait for the tracker's reply (not the offers it relays)."""
         self.reply = asyncio.get_running_loop().create_future()
-        self.send({
-            "action": "announce", "info_hash": info_hash, "peer_id": self.peer_id, "numwant": offers,
-            "uploaded": 0, "downloaded": 0, "left": self.rng.choice([0, 1_000_000]), "event": "started",
-            "offers": [{"offer_id": os.urandom(20).decode("latin-1"),
-                        "offer": offer_sdp(self.rng.randrange(1 << 62))} for _ in range(offers)],
-        })
+        self.send(
+            {
+                "action": "announce",
+                "info_hash": info_hash,
+                "peer_id": self.peer_id,
+                "numwant": offers,
+                "uploaded": 0,
+                "downloaded": 0,
+                "left": self.rng.choice([0, 1_000_000]),
+                "event": "started",
+                "offers": [
+                    {"offer_id": os.urandom(20).decode("latin-1"), "offer": offer_sdp(self.rng.randrange(1 << 62))}
+                    for _ in range(offers)
+                ],
+            }
+        )
         return await asyncio.wait_for(self.reply, timeout)
 
     async def run(self, torrents: list[str], offers: int, deadline: float) -> None:
@@ -147,22 +175,28 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def connect(url: str, peers: int, stats: Stats, answer_ratio: float = 0.0, seed: int = 1,
-                  parallel: int = 100) -> list[Peer]:
+async def connect(
+    url: str, peers: int, stats: Stats, answer_ratio: float = 0.0, seed: int = 1, parallel: int = 100
+) -> list[Peer]:
     """Open ``peers`` sockets, ``parallel`` handshakes at a time, as browsers would (offering deflate)."""
     gate = asyncio.Semaphore(parallel)
 
     async def one(i: int) -> Peer:
         async with gate:
-            _, peer = await ws_connect(lambda: Peer(stats, answer_ratio, random.Random(seed * 1000 + i)), url,
-                                       extra_headers=BROWSER_HEADERS, websocket_handshake_timeout=30)
+            _, peer = await ws_connect(
+                lambda: Peer(stats, answer_ratio, random.Random(seed * 1000 + i)),
+                url,
+                extra_headers=BROWSER_HEADERS,
+                websocket_handshake_timeout=30,
+            )
             return peer
 
     return list(await asyncio.gather(*(one(i) for i in range(peers))))
 
 
-async def load(url: str, peers: int, torrents: int, offers: int, answer_ratio: float,
-               warmup: float, duration: float, seed: int = 1) -> dict:
+async def load(
+    url: str, peers: int, torrents: int, offers: int, answer_ratio: float, warmup: float, duration: float, seed: int = 1
+) -> dict:
     """Run the load and return the measured figures."""
     rng = random.Random(seed)
     hashes = [rng.randbytes(20).decode("latin-1") for _ in range(torrents)]
@@ -184,11 +218,17 @@ async def load(url: str, peers: int, torrents: int, offers: int, answer_ratio: f
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
     return {
-        "url": url, "peers": peers, "torrents": torrents, "offers": offers, "seconds": round(elapsed, 2),
-        "announces_per_s": round(stats.announces / elapsed), "offers_per_s": round(stats.offers_received / elapsed),
+        "url": url,
+        "peers": peers,
+        "torrents": torrents,
+        "offers": offers,
+        "seconds": round(elapsed, 2),
+        "announces_per_s": round(stats.announces / elapsed),
+        "offers_per_s": round(stats.offers_received / elapsed),
         "answers_per_s": round(stats.answers_received / elapsed),
         "p50_ms": round(percentile(stats.latencies, 0.50) * 1000, 2),
-        "p99_ms": round(percentile(stats.latencies, 0.99) * 1000, 2), **result,
+        "p99_ms": round(percentile(stats.latencies, 0.99) * 1000, 2),
+        **result,
     }
 
 
@@ -204,18 +244,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def arguments(args: argparse.Namespace) -> list[str]:
     """The command-line flags that reproduce ``args``' load."""
-    return ["--peers", str(args.peers), "--torrents", str(args.torrents), "--offers", str(args.offers),
-            "--answer-ratio", str(args.answer_ratio), "--warmup", str(args.warmup), "--duration", str(args.duration)]
+    return [
+        "--peers",
+        str(args.peers),
+        "--torrents",
+        str(args.torrents),
+        "--offers",
+        str(args.offers),
+        "--answer-ratio",
+        str(args.answer_ratio),
+        "--warmup",
+        str(args.warmup),
+        "--duration",
+        str(args.duration),
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("url", help="tracker WebSocket URL, e.g. ws://127.0.0.1:8000/announce")
     add_arguments(parser)
     args = parser.parse_args(argv)
-    result = uvloop.run(load(args.url, args.peers, args.torrents, args.offers, args.answer_ratio,
-                             args.warmup, args.duration))
+    result = uvloop.run(
+        load(args.url, args.peers, args.torrents, args.offers, args.answer_ratio, args.warmup, args.duration)
+    )
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 

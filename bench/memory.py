@@ -119,9 +119,16 @@ def breakdown(peers: int = 2000) -> dict[str, float]:
         return size
 
     settings = Settings()
-    tracker = Tracker(settings, MemoryStore(settings.peer_ttl), MemoryRelay("bench"),
-                      Connections(settings.max_connections_per_ip), Allowlist(None), Metrics(), HttpClients(60),
-                      AddressRate(settings.max_http_announces_per_ip, settings.interval))
+    tracker = Tracker(
+        settings,
+        MemoryStore(settings.peer_ttl),
+        MemoryRelay("bench"),
+        Connections(settings.max_connections_per_ip),
+        Allowlist(None),
+        Metrics(),
+        HttpClients(60),
+        AddressRate(settings.max_http_announces_per_ip, settings.interval),
+    )
     hashes = [random.randbytes(20) for _ in range(100)]
 
     def socket_with_state() -> object:

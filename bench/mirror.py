@@ -55,9 +55,21 @@ def publish(work: Path, tracker: Server, files: list[Path], server: StaticSite) 
     """``seed add`` every file, build the site at ``server``'s URL, start the origin's ``seed run``."""
     trackers = ["--tracker", tracker.ws_url, "--tracker", f"{tracker.http_url}/announce"]
     for start in range(0, len(files), 50):
-        done = subprocess.run([SEED, "add", "-q", *map(str, files[start:start + 50]), *trackers,
-                               "--state", str(work / "origin"), "--content", str(work / "content")],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                SEED,
+                "add",
+                "-q",
+                *map(str, files[start : start + 50]),
+                *trackers,
+                "--state",
+                str(work / "origin"),
+                "--content",
+                str(work / "content"),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr
     config = write_config(work / "mkdocs.yml", [tracker.ws_url])
     settings = yaml.safe_load(config.read_text())
@@ -109,10 +121,14 @@ def one_large(work: Path, size_mb: int) -> None:
             origin.stop()
             tracker.stop()
     size = video.stat().st_size / 1e6
-    print(f"| seed follow -> seeding, one {size:.0f} MB video | {took:.2f} s ({size / took:.0f} MB/s) "
-          f"| bare libtorrent download of the same .torrent: {bare:.2f} s | x{took / bare:.2f} |")
-    print(f"|   of which `seed follow` | {followed:.2f} s | torrent added by `seed run` at {added:.2f} s, "
-          f"downloaded and checked {took - added:.2f} s later | x{(took - added) / bare:.2f} for the download |")
+    print(
+        f"| seed follow -> seeding, one {size:.0f} MB video | {took:.2f} s ({size / took:.0f} MB/s) "
+        f"| bare libtorrent download of the same .torrent: {bare:.2f} s | x{took / bare:.2f} |"
+    )
+    print(
+        f"|   of which `seed follow` | {followed:.2f} s | torrent added by `seed run` at {added:.2f} s, "
+        f"downloaded and checked {took - added:.2f} s later | x{(took - added) / bare:.2f} for the download |"
+    )
 
 
 def many_small(work: Path, videos: int, kib: int) -> None:
@@ -130,8 +146,9 @@ def many_small(work: Path, videos: int, kib: int) -> None:
             done = seed("follow", server.url + "/", "--state", work / "mirror")
             assert done.returncode == 0, done.stderr
             started = time.monotonic()
-            mirror = SeedRun(work / "mirror", "--follow-interval", "5", "--status-interval", "5",
-                             log=work / "mirror.log")
+            mirror = SeedRun(
+                work / "mirror", "--follow-interval", "5", "--status-interval", "5", log=work / "mirror.log"
+            )
             try:
                 wait_count(mirror, "complete and checked", videos, timeout=900)
                 took = time.monotonic() - started
@@ -144,8 +161,10 @@ def many_small(work: Path, videos: int, kib: int) -> None:
         finally:
             origin.stop()
             tracker.stop()
-    print(f"| one feed of {videos} videos of {kib} KiB | all seeding after {took:.1f} s | CPU {cpu:.1f} s "
-          f"to get there, then {idle * 100:.1f}% of a core seeding and polling; peak memory {peak:.0f} MB | |")
+    print(
+        f"| one feed of {videos} videos of {kib} KiB | all seeding after {took:.1f} s | CPU {cpu:.1f} s "
+        f"to get there, then {idle * 100:.1f}% of a core seeding and polling; peak memory {peak:.0f} MB | |"
+    )
 
 
 def main() -> None:

@@ -44,8 +44,9 @@ def swarm_hash(number: int) -> bytes:
     return number.to_bytes(20, "big")
 
 
-async def announce_all(store: RedisStore, calls: list[tuple[bytes, int]], event: Event, numwant: int,
-                       parallel: int = 64) -> None:
+async def announce_all(
+    store: RedisStore, calls: list[tuple[bytes, int]], event: Event, numwant: int, parallel: int = 64
+) -> None:
     """Announce peer ``i`` to ``info_hash`` for every call, ``parallel`` in flight as on a busy replica."""
     gate = asyncio.Semaphore(parallel)
 
@@ -58,14 +59,16 @@ async def announce_all(store: RedisStore, calls: list[tuple[bytes, int]], event:
 
 def stats(client: redis.Redis) -> dict[str, float]:
     info = client.info("everything")
-    figures = {f"cmd:{name[len('cmdstat_'):]}": value["calls"] for name, value in info.items()
-               if name.startswith("cmdstat_")}
+    figures = {
+        f"cmd:{name[len('cmdstat_') :]}": value["calls"] for name, value in info.items() if name.startswith("cmdstat_")
+    }
     figures.update(reads=info["total_reads_processed"], cpu=info["used_cpu_user"] + info["used_cpu_sys"])
     return figures
 
 
-def per_announce(client: redis.Redis, url: str, swarm_size: int, count: int, offers: int,
-                 parallel: int) -> dict[str, float]:
+def per_announce(
+    client: redis.Redis, url: str, swarm_size: int, count: int, offers: int, parallel: int
+) -> dict[str, float]:
     """Commands, round trips and Redis CPU per announce into a swarm of ``swarm_size`` peers, ``parallel`` at once
     (announces in flight together share a round trip)."""
 
@@ -75,8 +78,7 @@ def per_announce(client: redis.Redis, url: str, swarm_size: int, count: int, off
         store = RedisStore(connect(url), PEER_TTL)
         await announce_all(store, [(info_hash, i) for i in range(swarm_size)], Event.STARTED, 0)
         before.update(stats(client))
-        await announce_all(store, [(info_hash, i % swarm_size) for i in range(count)], Event.UPDATE, offers,
-                           parallel)
+        await announce_all(store, [(info_hash, i % swarm_size) for i in range(count)], Event.UPDATE, offers, parallel)
         after.update(stats(client))
         await store.close()
 
@@ -85,14 +87,22 @@ def per_announce(client: redis.Redis, url: str, swarm_size: int, count: int, off
     uvloop.run(go())
     commands = {name[4:]: (after[name] - before.get(name, 0)) / count for name in after if name.startswith("cmd:")}
     commands = {name: round(calls, 2) for name, calls in commands.items() if calls >= 0.01 and name != "info"}
-    return {"swarm": swarm_size, "parallel": parallel, "commands": commands,
-            "commands_total": round(sum(commands.values()), 2),
-            "round_trips": round((after["reads"] - before["reads"] - 1) / count, 2),
-            "cpu_us": round((after["cpu"] - before["cpu"]) / count * 1e6, 1)}
+    return {
+        "swarm": swarm_size,
+        "parallel": parallel,
+        "commands": commands,
+        "commands_total": round(sum(commands.values()), 2),
+        "round_trips": round((after["reads"] - before["reads"] - 1) / count, 2),
+        "cpu_us": round((after["cpu"] - before["cpu"]) / count * 1e6, 1),
+    }
 
 
-def run(peers: int, swarm: int = 100, count: int = 20_000,
-        sizes: tuple[tuple[int, int], ...] = ((10, 1), (10_000, 1), (10, 32), (10_000, 32))) -> dict:
+def run(
+    peers: int,
+    swarm: int = 100,
+    count: int = 20_000,
+    sizes: tuple[tuple[int, int], ...] = ((10, 1), (10_000, 1), (10, 32), (10_000, 32)),
+) -> dict:
     """Bytes per peer with ``peers`` peers in swarms of ``swarm``; per-announce costs for each (swarm size,
     announces in flight) of ``sizes``."""
     with tempfile.TemporaryDirectory(prefix="videoswarm-bench-") as tmp:
@@ -104,8 +114,13 @@ def run(peers: int, swarm: int = 100, count: int = 20_000,
             started = time.perf_counter()
             uvloop.run(_fill(url, peers, swarm))
             filled = client.info("memory")["used_memory"]
-            result = {"peers": peers, "swarm": swarm, "fill_s": round(time.perf_counter() - started, 1),
-                      "bytes_per_peer": round((filled - empty) / peers), "announces": []}
+            result = {
+                "peers": peers,
+                "swarm": swarm,
+                "fill_s": round(time.perf_counter() - started, 1),
+                "bytes_per_peer": round((filled - empty) / peers),
+                "announces": [],
+            }
             client.flushall()
             for size, parallel in sizes:
                 result["announces"].append(per_announce(client, url, size, count, 5, parallel))
@@ -135,9 +150,11 @@ def main() -> None:
     result = run(args.peers, args.swarm, args.announces)
     print(f"{result['peers']} peers in swarms of {result['swarm']}: {result['bytes_per_peer']} bytes each in Redis")
     for row in result["announces"]:
-        print(f"swarm of {row['swarm']:6}, {row['parallel']:2} in flight: {row['round_trips']} round trips, "
-              f"{row['commands_total']} commands "
-              f"({row['commands']}), {row['cpu_us']} us Redis CPU per announce")
+        print(
+            f"swarm of {row['swarm']:6}, {row['parallel']:2} in flight: {row['round_trips']} round trips, "
+            f"{row['commands_total']} commands "
+            f"({row['commands']}), {row['cpu_us']} us Redis CPU per announce"
+        )
     print(f"one Redis core at {HEADROOM:.0%}: about {result['one_redis_announces_per_s']:.0f} announces/s")
 
 

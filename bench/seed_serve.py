@@ -40,10 +40,35 @@ _DOWNLOAD = """async ([magnet, announce]) => {
 
 def make_video(path: Path, size_mb: int) -> Path:
     """An MP4 of about ``size_mb`` MB: noise at 8 Mbit/s, one second is ~1 MB."""
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    f"testsrc=size=1280x720:rate=25:duration={size_mb},noise=alls=40:allf=t",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "8M", "-maxrate", "8M", "-bufsize", "2M",
-                    "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=size=1280x720:rate=25:duration={size_mb},noise=alls=40:allf=t",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-b:v",
+            "8M",
+            "-maxrate",
+            "8M",
+            "-bufsize",
+            "2M",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
+        check=True,
+    )
     return path
 
 
@@ -69,8 +94,10 @@ def main() -> None:
     seconds = (result["last"] - result["first"]) / 1000
     print(f"file: {result['bytes'] / 1e6:.1f} MB")
     print(f"seed run start -> first byte in Chromium: {first_ms / 1000:.2f} s")
-    print(f"throughput libtorrent -> Chromium: {result['bytes'] / 1e6 / seconds:.1f} MB/s "
-          f"({seconds:.1f} s first to last byte)")
+    print(
+        f"throughput libtorrent -> Chromium: {result['bytes'] / 1e6 / seconds:.1f} MB/s "
+        f"({seconds:.1f} s first to last byte)"
+    )
 
 
 if __name__ == "__main__":

@@ -46,8 +46,10 @@ async def fill(stalled: int) -> None:
                 await leecher.recv_until(lambda m: "offer" not in m and "answer" not in m)
                 announces += 1
                 peak = max(peak, rss_bytes([server.proc.pid]))
-        print(f"{stalled} stalled sockets dropped after {announces} announces; peak RSS growth "
-              f"{(peak - baseline) / 1024:.0f} KiB, {(peak - baseline) / stalled / 1024:.0f} KiB per stalled socket")
+        print(
+            f"{stalled} stalled sockets dropped after {announces} announces; peak RSS growth "
+            f"{(peak - baseline) / 1024:.0f} KiB, {(peak - baseline) / stalled / 1024:.0f} KiB per stalled socket"
+        )
     finally:
         server.stop()
 

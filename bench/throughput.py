@@ -52,8 +52,7 @@ def start_targets(workers: list[int], memory: bool, work: Path) -> list[Target]:
     targets = []
     for count in workers:
         store = start_redis(work / f"redis-{count}")
-        server = start_tracker(redis_url=f"redis://127.0.0.1:{store.port}/0", WEB_CONCURRENCY=str(count),
-                               **TRACKER_ENV)
+        server = start_tracker(redis_url=f"redis://127.0.0.1:{store.port}/0", WEB_CONCURRENCY=str(count), **TRACKER_ENV)
         targets.append(Target(f"ours, Redis, {count} worker{'s' * (count > 1)}", server, store))
     if memory:
         targets.append(Target("ours, embedded (no Redis)", start_tracker(**TRACKER_ENV)))
@@ -69,8 +68,11 @@ def run_once(target: Target, load: list[str], loadgen_cpus: set[int] | None) -> 
     tracker_pids = tree(target.server.proc.pid)
     before = cpu_seconds(tracker_pids), cpu_seconds(redis_pids)
     generator = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench/loadgen.py"), target.server.ws_url, *load], stdout=subprocess.PIPE,
-        text=True, preexec_fn=(lambda: os.sched_setaffinity(0, loadgen_cpus)) if loadgen_cpus else None)
+        [sys.executable, str(ROOT / "bench/loadgen.py"), target.server.ws_url, *load],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=(lambda: os.sched_setaffinity(0, loadgen_cpus)) if loadgen_cpus else None,
+    )
     out, _ = generator.communicate()
     if generator.returncode:
         raise RuntimeError(f"loadgen failed against {target.name}")
@@ -86,8 +88,9 @@ def median(target: Target, metric: str) -> float:
     return statistics.median(run[metric] for run in target.runs)
 
 
-def run(rounds: int, load: list[str], workers: list[int], memory: bool, pinned: bool,
-        report: Callable[[str], None] = print) -> list[Target]:
+def run(
+    rounds: int, load: list[str], workers: list[int], memory: bool, pinned: bool, report: Callable[[str], None] = print
+) -> list[Target]:
     """Start every target, run ``rounds`` rounds through all of them in turn, stop them."""
     cpus = sorted(os.sched_getaffinity(0))
     loadgen_cpus = {cpus[-1]} if pinned and len(cpus) > 1 else None
@@ -101,11 +104,13 @@ def run(rounds: int, load: list[str], workers: list[int], memory: bool, pinned: 
                 for target in targets:
                     result = run_once(target, load, loadgen_cpus)
                     target.runs.append(result)
-                    report(f"  round {number} {target.name:26} {result['announces_per_s']:6} announces/s, "
-                           f"p50 {result['p50_ms']:5.1f} ms, p99 {result['p99_ms']:5.1f} ms, "
-                           f"errors {result['errors'] + result['timeouts']}, CPU us/announce: tracker "
-                           f"{result['tracker_cpu_us']} + redis {result['redis_cpu_us']}, "
-                           f"loadgen {result['loadgen_cpu_us']}")
+                    report(
+                        f"  round {number} {target.name:26} {result['announces_per_s']:6} announces/s, "
+                        f"p50 {result['p50_ms']:5.1f} ms, p99 {result['p99_ms']:5.1f} ms, "
+                        f"errors {result['errors'] + result['timeouts']}, CPU us/announce: tracker "
+                        f"{result['tracker_cpu_us']} + redis {result['redis_cpu_us']}, "
+                        f"loadgen {result['loadgen_cpu_us']}"
+                    )
         finally:
             for target in targets:
                 target.server.stop()
@@ -120,8 +125,16 @@ def summary(targets: list[Target]) -> list[dict]:
     rows = []
     for target in targets:
         row = {"target": target.name}
-        for metric in ("announces_per_s", "offers_per_s", "answers_per_s", "p50_ms", "p99_ms", "tracker_cpu_us",
-                       "redis_cpu_us", "loadgen_cpu_us"):
+        for metric in (
+            "announces_per_s",
+            "offers_per_s",
+            "answers_per_s",
+            "p50_ms",
+            "p99_ms",
+            "tracker_cpu_us",
+            "redis_cpu_us",
+            "loadgen_cpu_us",
+        ):
             row[metric] = median(target, metric)
         row["errors"] = sum(run["errors"] + run["timeouts"] for run in target.runs)
         row["throughput_ratio"] = round(row["announces_per_s"] / median(reference, "announces_per_s"), 2)
@@ -133,10 +146,15 @@ def summary(targets: list[Target]) -> list[dict]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     loadgen.add_arguments(parser)
     parser.add_argument("--rounds", type=int, default=3, help="A B rounds (default 3)")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
-                        help="tracker worker counts to run on Redis (default 1 2)")
-    parser.add_argument("--embedded", action=argparse.BooleanOptionalAction, default=True,
-                        help="also run ours with in-process state, no Redis (default on)")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="tracker worker counts to run on Redis (default 1 2)"
+    )
+    parser.add_argument(
+        "--embedded",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run ours with in-process state, no Redis (default on)",
+    )
     parser.add_argument("--pin", action="store_true", help="give the load generator a core of its own")
 
 

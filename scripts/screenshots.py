@@ -27,12 +27,30 @@ from tests.support.static import StaticSite  # noqa: E402
 
 TRACKER = "wss://tracker.example.org/announce"
 VIDEOS = [
-    ("city-lights", "City lights at night", "testsrc2", "2025-06-14", ["timelapse", "city"],
-     "Four hours of a city's evening, **sped up** to half a minute."),
-    ("colour-bars", "Colour bars, explained", "smptebars", "2025-05-02", ["tutorial"],
-     "What the bars on an old broadcast test card were for, and how to calibrate a screen with them."),
-    ("mandelbrot-zoom", "A slow zoom into the Mandelbrot set", "mandelbrot", "2025-03-21", ["maths", "timelapse"],
-     "A deep zoom, rendered frame by frame. Captions explain where we are."),
+    (
+        "city-lights",
+        "City lights at night",
+        "testsrc2",
+        "2025-06-14",
+        ["timelapse", "city"],
+        "Four hours of a city's evening, **sped up** to half a minute.",
+    ),
+    (
+        "colour-bars",
+        "Colour bars, explained",
+        "smptebars",
+        "2025-05-02",
+        ["tutorial"],
+        "What the bars on an old broadcast test card were for, and how to calibrate a screen with them.",
+    ),
+    (
+        "mandelbrot-zoom",
+        "A slow zoom into the Mandelbrot set",
+        "mandelbrot",
+        "2025-03-21",
+        ["maths", "timelapse"],
+        "A deep zoom, rendered frame by frame. Captions explain where we are.",
+    ),
 ]
 SIZES: dict[str, ViewportSize] = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 
@@ -47,19 +65,45 @@ def example_site(work: Path, web_seed: WebSeed) -> Path:
     files = {}
     for slug, title, source, date, tags, description in VIDEOS:
         video = work / f"{slug}.mp4"
-        _ffmpeg("-f", "lavfi", "-i", f"{source}=size=640x360:rate=25", "-t", "12", "-c:v", "libx264",
-                "-preset", "veryfast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(video))
+        _ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            f"{source}=size=640x360:rate=25",
+            "-t",
+            "12",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(video),
+        )
         _ffmpeg("-ss", "1.2", "-i", str(video), "-frames:v", "1", str(content / f"{slug}.jpg"))
         files[video.name] = video
         (content / f"{slug}.en.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:10.000\nAn example caption track.\n")
-        add_video(content, slug, video, [TRACKER], web_seeds=[f"http://127.0.0.1:{web_seed.port}/{video.name}"],
-                  title=title, poster=f"{slug}.jpg", date=date, duration=12, tags=tags,
-                  captions=[{"src": f"{slug}.en.vtt", "lang": "en", "label": "English"}])
+        add_video(
+            content,
+            slug,
+            video,
+            [TRACKER],
+            web_seeds=[f"http://127.0.0.1:{web_seed.port}/{video.name}"],
+            title=title,
+            poster=f"{slug}.jpg",
+            date=date,
+            duration=12,
+            tags=tags,
+            captions=[{"src": f"{slug}.en.vtt", "lang": "en", "label": "English"}],
+        )
         entry = content / f"{slug}.md"
         entry.write_text(entry.read_text().replace("A test video.\n", description + "\n"))
     web_seed.update(files)
-    config = write_config(work / "mkdocs.yml", [TRACKER], site_name="Videoswarm example",
-                          site_url="https://videos.example.org/")
+    config = write_config(
+        work / "mkdocs.yml", [TRACKER], site_name="Videoswarm example", site_url="https://videos.example.org/"
+    )
     return build_site(content, work / "site", config)
 
 

@@ -80,8 +80,9 @@ def check_file(path: Path) -> None:
         os.fsencode(path).decode("utf-8")
     except UnicodeDecodeError:
         shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-        raise SeedError(f"{shown}: the file name is not UTF-8, which torrents and magnet links need: "
-                        "rename the file", exit_code=2) from None
+        raise SeedError(
+            f"{shown}: the file name is not UTF-8, which torrents and magnet links need: rename the file", exit_code=2
+        ) from None
     if not path.exists():
         raise SeedError(f"{path}: no such file", exit_code=2)
     if path.is_dir():
@@ -138,8 +139,11 @@ def _check_names(state: State, plans: Sequence[_Plan]) -> None:
         name = plan.seeded.name
         other = taken.setdefault(name, plan.seeded)
         if other != plan.seeded:
-            raise SeedError(f"{plan.source}: another seeded file is named {name!r} ({other}); the web seed serves "
-                            "files by name, so both would share one URL: rename one of them", exit_code=2)
+            raise SeedError(
+                f"{plan.source}: another seeded file is named {name!r} ({other}); the web seed serves "
+                "files by name, so both would share one URL: rename one of them",
+                exit_code=2,
+            )
 
 
 def _add_one(state: State, plan: _Plan, options: AddOptions, warn: Callable[[str], None]) -> Added:
@@ -155,8 +159,9 @@ def _add_one(state: State, plan: _Plan, options: AddOptions, warn: Callable[[str
         return _attach(options.content_dir, slug, front, plan, warn)
 
     try:
-        entry = write_entry(options.content_dir, seeded.name, record.info_hash, magnet, torrent, plan.probe.seconds,
-                            attach)
+        entry = write_entry(
+            options.content_dir, seeded.name, record.info_hash, magnet, torrent, plan.probe.seconds, attach
+        )
     except ContentError as error:
         raise SeedError(f"cannot refresh its content entry: {error}") from None
     return Added(plan.source, record.info_hash, magnet, entry, seeded, made)
@@ -167,8 +172,12 @@ def _make_copy(state: State, plan: _Plan, options: AddOptions) -> str:
     made = "remuxed" if plan.convert == "remux" else "transcoded"
     before = os.stat(plan.source)
     note = plan.seeded.parent / "source.json"
-    fingerprint = {"path": str(plan.source.absolute()), "size": before.st_size, "mtime_ns": before.st_mtime_ns,
-                   "made": made}
+    fingerprint = {
+        "path": str(plan.source.absolute()),
+        "size": before.st_size,
+        "mtime_ns": before.st_mtime_ns,
+        "made": made,
+    }
     try:
         if plan.seeded.is_file() and json.loads(note.read_text(encoding="utf-8")) == fingerprint:
             return made
@@ -189,16 +198,22 @@ def _make_copy(state: State, plan: _Plan, options: AddOptions) -> str:
     return made
 
 
-def _attach(content_dir: Path, slug: str, front: Mapping[str, object], plan: _Plan,
-            warn: Callable[[str], None]) -> dict[str, object]:
+def _attach(
+    content_dir: Path, slug: str, front: Mapping[str, object], plan: _Plan, warn: Callable[[str], None]
+) -> dict[str, object]:
     """Write the captions and the poster beside the entry; the front-matter keys that name them."""
     keys: dict[str, object] = {}
     if plan.captions:
         listed = []
         for caption in plan.captions:
             atomic_write(content_dir / caption.file_name(slug), caption.vtt)
-            listed.append({"src": caption.file_name(slug), **({"lang": caption.lang} if caption.lang else {}),
-                           "label": caption.label})
+            listed.append(
+                {
+                    "src": caption.file_name(slug),
+                    **({"lang": caption.lang} if caption.lang else {}),
+                    "label": caption.label,
+                }
+            )
         keys["captions"] = listed
     if "poster" not in front and plan.probe.has_video:
         target = content_dir / f"{slug}.jpg"

@@ -40,15 +40,19 @@ class Caption:
 def find(video: Path, warn: Callable[[str], None]) -> list[Caption]:
     """The caption files beside ``video``, one per language (a ``.vtt`` wins over an ``.srt``), checked."""
     chosen: dict[str | None, Path] = {}
-    for path in sorted(video.parent.glob(f"{_glob_escape(video.stem)}.*"), key=lambda p: _KINDS.index(p.suffix)
-                       if p.suffix in _KINDS else len(_KINDS)):
+    for path in sorted(
+        video.parent.glob(f"{_glob_escape(video.stem)}.*"),
+        key=lambda p: _KINDS.index(p.suffix) if p.suffix in _KINDS else len(_KINDS),
+    ):
         if path.suffix not in _KINDS or not path.is_file():
             continue
-        middle = path.name[len(video.stem):-len(path.suffix)]
+        middle = path.name[len(video.stem) : -len(path.suffix)]
         if middle and not (middle.startswith(".") and langcodes.tag_is_valid(middle[1:])):
             if middle.startswith(".") and "." not in middle[1:]:  # talk.x.en.vtt is another video's
-                warn(f"{path}: {middle[1:]!r} is not a language tag (as in {video.stem}.en{path.suffix}); "
-                     "not used as captions")
+                warn(
+                    f"{path}: {middle[1:]!r} is not a language tag (as in {video.stem}.en{path.suffix}); "
+                    "not used as captions"
+                )
             continue
         chosen.setdefault(langcodes.standardize_tag(middle[1:]) if middle else None, path)
     return [_load(path, lang) for lang, path in sorted(chosen.items(), key=lambda item: item[0] or "")]

@@ -81,8 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _add(args: argparse.Namespace) -> int:
     state = State.open(args.state)
-    options = AddOptions(trackers=args.tracker, web_seeds=args.webseed or [], content_dir=args.content,
-                         progress=not args.quiet, transcode=args.transcode)
+    options = AddOptions(
+        trackers=args.tracker,
+        web_seeds=args.webseed or [],
+        content_dir=args.content,
+        progress=not args.quiet,
+        transcode=args.transcode,
+    )
     for added in add(state, args.files, options, warn=lambda text: print(f"seed: warning: {text}", file=sys.stderr)):
         if added.made:
             print(f"seed: {added.made} {added.path} for streaming; seeding the copy {added.seeded}", file=sys.stderr)
@@ -125,8 +130,10 @@ def _follow(args: argparse.Namespace) -> int:
         if args.url:
             raise SeedError("seed follow --list takes no URL", exit_code=2)
         for sub in follow.load_all(state):
-            limits = [f"--max-size {status.size(sub.max_size)}" if sub.max_size else "",
-                      f"--latest {sub.latest}" if sub.latest else ""]
+            limits = [
+                f"--max-size {status.size(sub.max_size)}" if sub.max_size else "",
+                f"--latest {sub.latest}" if sub.latest else "",
+            ]
             print(f"{sub.name}  {sub.url}  {' '.join(filter(None, limits))}".rstrip())
         return 0
     if not args.url:
@@ -134,15 +141,20 @@ def _follow(args: argparse.Namespace) -> int:
     checked = follow.follow(state, args.url, args.name, args.max_size, args.latest)
     sub = checked.subscription
     unknown = f", {checked.unknown_sizes} of unknown size" if checked.unknown_sizes else ""
-    print(f"seed: following {sub.name}: {sub.url} lists {checked.videos} video{'s' if checked.videos != 1 else ''}, "
-          f"{status.size(checked.size)}{unknown}; `seed run --state {state.root}` mirrors them", file=sys.stderr)
+    print(
+        f"seed: following {sub.name}: {sub.url} lists {checked.videos} video{'s' if checked.videos != 1 else ''}, "
+        f"{status.size(checked.size)}{unknown}; `seed run --state {state.root}` mirrors them",
+        file=sys.stderr,
+    )
     return 0
 
 
 def _unfollow(args: argparse.Namespace) -> int:
     sub = follow.unfollow(State.open(args.state, create=False), args.name)
-    print(f"seed: no longer following {sub.name} ({sub.url}); a running seeder deletes its videos after "
-          "the grace period", file=sys.stderr)
+    print(
+        f"seed: no longer following {sub.name} ({sub.url}); a running seeder deletes its videos after the grace period",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -158,12 +170,16 @@ def _status(args: argparse.Namespace) -> int:
         print(status.table(report.torrents) if report.torrents else "no torrents")
         for sub in report.subscriptions:
             problem = f": {sub['problem']}" if sub.get("problem") else ""
-            print(f"following {sub['name']} ({sub['url']}): {sub['videos']} listed, {sub['mirrored']} mirrored, "
-                  f"{sub['downloading']} downloading{problem}")
+            print(
+                f"following {sub['name']} ({sub['url']}): {sub['videos']} listed, {sub['mirrored']} mirrored, "
+                f"{sub['downloading']} downloading{problem}"
+            )
     if not fresh:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.updated))
-        print(f"seed: warning: the seeder (pid {report.pid}) is not running; this is its last report, "
-              f"from {when}", file=sys.stderr)
+        print(
+            f"seed: warning: the seeder (pid {report.pid}) is not running; this is its last report, from {when}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -171,76 +187,146 @@ def _status(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     """Environment variables are string defaults, so argparse checks them like flags."""
     formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(prog="seed", description=_DESCRIPTION, formatter_class=formatter,
-                                     epilog="Every setting is documented in docs/configuration.md; "
-                                            "deployment in docs/seeder.md.")
+    parser = argparse.ArgumentParser(
+        prog="seed",
+        description=_DESCRIPTION,
+        formatter_class=formatter,
+        epilog="Every setting is documented in docs/configuration.md; deployment in docs/seeder.md.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    add_cmd = commands.add_parser("add", help="hash video files and write their content entries",
-                                  description="Hash video files into torrents and write their content entries.",
-                                  epilog=_ADD_EPILOG, formatter_class=formatter)
+    add_cmd = commands.add_parser(
+        "add",
+        help="hash video files and write their content entries",
+        description="Hash video files into torrents and write their content entries.",
+        epilog=_ADD_EPILOG,
+        formatter_class=formatter,
+    )
     add_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE", help="video files (.mp4, .webm, ...)")
-    add_cmd.add_argument("--tracker", action="append", required=True, metavar="URL",
-                         help="a ws://, wss://, http:// or https:// tracker; repeat for several (at least one)")
-    add_cmd.add_argument("--webseed", action="append", metavar="URL",
-                         help="base URL of an HTTP web seed serving the files by name; repeatable")
-    add_cmd.add_argument("--content", type=Path, metavar="DIR", default=Path(os.environ.get("SEED_CONTENT", "content")),
-                         help="where the <slug>.md entries go [SEED_CONTENT, default: content]")
-    add_cmd.add_argument("--transcode", action="store_true",
-                         help="make an H.264/AAC MP4 of a video browsers cannot play (HEVC, ProRes, MKV, AVI...) "
-                              "and seed that copy")
+    add_cmd.add_argument(
+        "--tracker",
+        action="append",
+        required=True,
+        metavar="URL",
+        help="a ws://, wss://, http:// or https:// tracker; repeat for several (at least one)",
+    )
+    add_cmd.add_argument(
+        "--webseed",
+        action="append",
+        metavar="URL",
+        help="base URL of an HTTP web seed serving the files by name; repeatable",
+    )
+    add_cmd.add_argument(
+        "--content",
+        type=Path,
+        metavar="DIR",
+        default=Path(os.environ.get("SEED_CONTENT", "content")),
+        help="where the <slug>.md entries go [SEED_CONTENT, default: content]",
+    )
+    add_cmd.add_argument(
+        "--transcode",
+        action="store_true",
+        help="make an H.264/AAC MP4 of a video browsers cannot play (HEVC, ProRes, MKV, AVI...) and seed that copy",
+    )
     add_cmd.add_argument("-q", "--quiet", action="store_true", help="no progress bar while hashing or transcoding")
     add_cmd.set_defaults(handler=_add)
 
-    run_cmd = commands.add_parser("run", help="seed everything in the state directory until stopped",
-                                  description="Seed every torrent of the state directory until SIGTERM or Ctrl-C.",
-                                  epilog=_RUN_EPILOG, formatter_class=formatter)
-    run_cmd.add_argument("--listen", type=_listen, metavar="ADDR:PORT",
-                         default=os.environ.get("SEED_LISTEN", "0.0.0.0:6881,[::]:6881"),
-                         help="BitTorrent TCP/uTP interfaces, comma-separated "
-                              "[SEED_LISTEN, default: 0.0.0.0:6881,[::]:6881]")
-    run_cmd.add_argument("--stun-server", type=_stun, metavar="HOST:PORT", default=os.environ.get("SEED_STUN_SERVER"),
-                         help="STUN server for WebRTC; '' disables STUN "
-                              "[SEED_STUN_SERVER, default: libtorrent's, a public Google server]")
-    run_cmd.add_argument("--webseed-port", type=_port, metavar="PORT", default=os.environ.get("SEED_WEBSEED_PORT"),
-                         help="also serve the seeded files over HTTP (Range, CORS) on this port, at "
-                              "/<file name> [SEED_WEBSEED_PORT, default: off]")
-    run_cmd.add_argument("--webseed-host", metavar="ADDR", default=os.environ.get("SEED_WEBSEED_HOST", "127.0.0.1"),
-                         help="interface for the web seed; put a TLS reverse proxy in front of it "
-                              "[SEED_WEBSEED_HOST, default: 127.0.0.1]")
-    run_cmd.add_argument("--status-interval", type=_seconds, metavar="SECONDS",
-                         default=os.environ.get("SEED_STATUS_INTERVAL", "30"),
-                         help="seconds between status reports [SEED_STATUS_INTERVAL, default: 30]")
-    run_cmd.add_argument("--follow-interval", type=_seconds, metavar="SECONDS",
-                         default=os.environ.get("SEED_FOLLOW_INTERVAL", "600"),
-                         help="seconds between two polls of each followed feed [SEED_FOLLOW_INTERVAL, default: 600]")
-    run_cmd.add_argument("--mirror-grace", type=_seconds, metavar="SECONDS",
-                         default=os.environ.get("SEED_MIRROR_GRACE", "86400"),
-                         help="how long a mirrored video that left its feed is kept before its data is deleted "
-                              "[SEED_MIRROR_GRACE, default: 86400, a day]")
+    run_cmd = commands.add_parser(
+        "run",
+        help="seed everything in the state directory until stopped",
+        description="Seed every torrent of the state directory until SIGTERM or Ctrl-C.",
+        epilog=_RUN_EPILOG,
+        formatter_class=formatter,
+    )
+    run_cmd.add_argument(
+        "--listen",
+        type=_listen,
+        metavar="ADDR:PORT",
+        default=os.environ.get("SEED_LISTEN", "0.0.0.0:6881,[::]:6881"),
+        help="BitTorrent TCP/uTP interfaces, comma-separated [SEED_LISTEN, default: 0.0.0.0:6881,[::]:6881]",
+    )
+    run_cmd.add_argument(
+        "--stun-server",
+        type=_stun,
+        metavar="HOST:PORT",
+        default=os.environ.get("SEED_STUN_SERVER"),
+        help="STUN server for WebRTC; '' disables STUN "
+        "[SEED_STUN_SERVER, default: libtorrent's, a public Google server]",
+    )
+    run_cmd.add_argument(
+        "--webseed-port",
+        type=_port,
+        metavar="PORT",
+        default=os.environ.get("SEED_WEBSEED_PORT"),
+        help="also serve the seeded files over HTTP (Range, CORS) on this port, at "
+        "/<file name> [SEED_WEBSEED_PORT, default: off]",
+    )
+    run_cmd.add_argument(
+        "--webseed-host",
+        metavar="ADDR",
+        default=os.environ.get("SEED_WEBSEED_HOST", "127.0.0.1"),
+        help="interface for the web seed; put a TLS reverse proxy in front of it "
+        "[SEED_WEBSEED_HOST, default: 127.0.0.1]",
+    )
+    run_cmd.add_argument(
+        "--status-interval",
+        type=_seconds,
+        metavar="SECONDS",
+        default=os.environ.get("SEED_STATUS_INTERVAL", "30"),
+        help="seconds between status reports [SEED_STATUS_INTERVAL, default: 30]",
+    )
+    run_cmd.add_argument(
+        "--follow-interval",
+        type=_seconds,
+        metavar="SECONDS",
+        default=os.environ.get("SEED_FOLLOW_INTERVAL", "600"),
+        help="seconds between two polls of each followed feed [SEED_FOLLOW_INTERVAL, default: 600]",
+    )
+    run_cmd.add_argument(
+        "--mirror-grace",
+        type=_seconds,
+        metavar="SECONDS",
+        default=os.environ.get("SEED_MIRROR_GRACE", "86400"),
+        help="how long a mirrored video that left its feed is kept before its data is deleted "
+        "[SEED_MIRROR_GRACE, default: 86400, a day]",
+    )
     run_cmd.set_defaults(handler=_run)
 
-    status_cmd = commands.add_parser("status", help="show what the running seeder is doing",
-                                     description="Show the running seeder's latest report: per torrent its "
-                                                 "peers, upload rate and total uploaded. Exits 1 if no seeder "
-                                                 "is running.")
+    status_cmd = commands.add_parser(
+        "status",
+        help="show what the running seeder is doing",
+        description="Show the running seeder's latest report: per torrent its "
+        "peers, upload rate and total uploaded. Exits 1 if no seeder "
+        "is running.",
+    )
     status_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
     status_cmd.set_defaults(handler=_status)
 
-    follow_cmd = commands.add_parser("follow", help="mirror a site: seed run downloads and seeds its videos",
-                                     description="Follow a site's feed: `seed run` mirrors its videos.",
-                                     epilog=_FOLLOW_EPILOG, formatter_class=formatter)
+    follow_cmd = commands.add_parser(
+        "follow",
+        help="mirror a site: seed run downloads and seeds its videos",
+        description="Follow a site's feed: `seed run` mirrors its videos.",
+        epilog=_FOLLOW_EPILOG,
+        formatter_class=formatter,
+    )
     follow_cmd.add_argument("url", nargs="?", metavar="SITE_OR_FEED_URL", help="the site's address or its feed's")
     follow_cmd.add_argument("--name", help="what to call the subscription [default: the site's host name]")
-    follow_cmd.add_argument("--max-size", type=_size, metavar="SIZE",
-                            help="most video this subscription may hold, newest first, e.g. 50G [default: no limit]")
+    follow_cmd.add_argument(
+        "--max-size",
+        type=_size,
+        metavar="SIZE",
+        help="most video this subscription may hold, newest first, e.g. 50G [default: no limit]",
+    )
     follow_cmd.add_argument("--latest", type=_count, metavar="N", help="mirror only the newest N videos")
     follow_cmd.add_argument("--list", action="store_true", help="list the sites followed")
     follow_cmd.set_defaults(handler=_follow)
 
-    unfollow_cmd = commands.add_parser("unfollow", help="stop mirroring a site",
-                                       description="Forget a subscription; a running seeder then deletes its "
-                                                   "videos after the grace period (--mirror-grace).")
+    unfollow_cmd = commands.add_parser(
+        "unfollow",
+        help="stop mirroring a site",
+        description="Forget a subscription; a running seeder then deletes its "
+        "videos after the grace period (--mirror-grace).",
+    )
     unfollow_cmd.add_argument("name", metavar="NAME", help="the subscription's name or URL (see seed follow --list)")
     unfollow_cmd.set_defaults(handler=_unfollow)
 

@@ -73,8 +73,9 @@ def client() -> httpx.Client:
     return httpx.Client(timeout=TIMEOUT, follow_redirects=True, headers={"User-Agent": "videoswarm-seed"})
 
 
-def fetch(http: httpx.Client, url: str, etag: str | None = None, last_modified: str | None = None,
-          discover: bool = False) -> Fetched:
+def fetch(
+    http: httpx.Client, url: str, etag: str | None = None, last_modified: str | None = None, discover: bool = False
+) -> Fetched:
     """Fetch and parse the feed at ``url``; with ``discover``, ``url`` may also be a page linking to it."""
     headers = {}
     if etag:
@@ -89,8 +90,10 @@ def fetch(http: httpx.Client, url: str, etag: str | None = None, last_modified: 
     if discover and (kind == "text/html" or body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))):
         feed_url = _feed_link(body.decode("utf-8", "replace"), final)
         if feed_url is None:
-            raise FeedError(f"{url} is a web page with no feed link (<link rel=\"alternate\" type="
-                            "\"application/rss+xml\">): give the feed's URL, or build the site with site_url set")
+            raise FeedError(
+                f'{url} is a web page with no feed link (<link rel="alternate" type='
+                '"application/rss+xml">): give the feed\'s URL, or build the site with site_url set'
+            )
         return fetch(http, feed_url)
     videos = _parse_json(body, final) if body.lstrip()[:1] == b"{" else _parse_xml(body, final)
     return Fetched(final, videos, response.headers.get("etag"), response.headers.get("last-modified"))
@@ -115,8 +118,9 @@ def fetch_torrent(http: httpx.Client, video: FeedVideo) -> Torrent:
     return Torrent(data, info_hash, info.files().file_name(0), info.total_size())
 
 
-def _get(http: httpx.Client, url: str, limit: int, what: str,
-         headers: dict[str, str] | None = None) -> tuple[httpx.Response, bytes]:
+def _get(
+    http: httpx.Client, url: str, limit: int, what: str, headers: dict[str, str] | None = None
+) -> tuple[httpx.Response, bytes]:
     if urlsplit(url).scheme not in ("http", "https"):
         raise FeedError(f"{url!r}: {what} must be an http:// or https:// URL")
     try:
@@ -151,8 +155,14 @@ def _parse_xml(body: bytes, url: str) -> list[FeedVideo]:
         raise FeedError(f"{url} is not an RSS, Atom or JSON feed" + (f" ({problem})" if problem else ""))
     videos = []
     for item in parsed.entries:
-        torrent = next((e.get("href") for e in item.get("enclosures", [])
-                        if e.get("type", TORRENT_TYPE) in (TORRENT_TYPE, "") and e.get("href")), None)
+        torrent = next(
+            (
+                e.get("href")
+                for e in item.get("enclosures", [])
+                if e.get("type", TORRENT_TYPE) in (TORRENT_TYPE, "") and e.get("href")
+            ),
+            None,
+        )
         info_hash = _hash(item.get("torrent_infohash")) or _hash(item.get("id"))
         size = _int(item.get("torrent_contentlength"))
         title = str(item.get("title") or info_hash or torrent or "untitled")
@@ -176,8 +186,10 @@ def _parse_json(body: bytes, url: str) -> list[FeedVideo]:
         if not isinstance(item, dict):
             continue
         attachments = [a for a in item.get("attachments") or [] if isinstance(a, dict)]
-        torrent = next((a.get("url") for a in attachments
-                        if a.get("mime_type") == TORRENT_TYPE and isinstance(a.get("url"), str)), None)
+        torrent = next(
+            (a.get("url") for a in attachments if a.get("mime_type") == TORRENT_TYPE and isinstance(a.get("url"), str)),
+            None,
+        )
         info_hash = _hash(item.get("id"))
         title = str(item.get("title") or info_hash or torrent or "untitled")
         torrent_url = urljoin(url, torrent) if torrent else None

@@ -33,7 +33,8 @@ from .errors import SeedError
 
 #: Extensions that claim to be a video: ffprobe failing on one of these means a damaged file.
 VIDEO_EXTENSIONS = frozenset(PLAYABLE_EXTENSIONS) | frozenset(
-    {".mov", ".mkv", ".avi", ".wmv", ".flv", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".3gp", ".ogg"})
+    {".mov", ".mkv", ".avi", ".wmv", ".flv", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".3gp", ".ogg"}
+)
 _MP4_FORMATS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2"})
 _OPEN_FORMATS = frozenset({"webm", "matroska", "ogg"})
 _PLAYABLE_VIDEO = frozenset({"h264", "vp8", "vp9", "av1", "theora"})
@@ -65,10 +66,22 @@ def probe(path: Path) -> Probe:
         return Probe(_extension_problem(path))
     try:
         run = subprocess.run(
-            [ffprobe, "-v", "error", "-show_entries",
-             "format=format_name,duration:stream=codec_type,codec_name:stream_disposition=attached_pic",
-             "-of", "json", "--", str(path)],
-            capture_output=True, text=True, timeout=60, check=False, errors="replace",
+            [
+                ffprobe,
+                "-v",
+                "error",
+                "-show_entries",
+                "format=format_name,duration:stream=codec_type,codec_name:stream_disposition=attached_pic",
+                "-of",
+                "json",
+                "--",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            errors="replace",
         )
         info = json.loads(run.stdout or "{}")
     except subprocess.TimeoutExpired:
@@ -84,28 +97,43 @@ def probe(path: Path) -> Probe:
         return Probe("not a browser-playable video (ffprobe does not recognise an MP4, WebM or Ogg container)")
     duration = _float(fmt.get("duration"))
     streams = info.get("streams") or []
-    video = [s.get("codec_name") for s in streams
-             if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")]
+    video = [
+        s.get("codec_name")
+        for s in streams
+        if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
+    ]
     audio = [s.get("codec_name") for s in streams if s.get("codec_type") == "audio"]
     if not video:
         return Probe("not a browser-playable video (no video stream)", duration)
     if video[0] not in _PLAYABLE_VIDEO:
-        return Probe(f"not a browser-playable video (video codec {video[0]}; browsers play H.264, VP9, AV1)",
-                     duration, has_video=True)
+        return Probe(
+            f"not a browser-playable video (video codec {video[0]}; browsers play H.264, VP9, AV1)",
+            duration,
+            has_video=True,
+        )
     if audio and audio[0] not in _PLAYABLE_AUDIO:
-        return Probe(f"not a browser-playable video (audio codec {audio[0]}; browsers play AAC, MP3, Opus)",
-                     duration, has_video=True)
+        return Probe(
+            f"not a browser-playable video (audio codec {audio[0]}; browsers play AAC, MP3, Opus)",
+            duration,
+            has_video=True,
+        )
     if formats & _MP4_FORMATS:
         if video[0] not in {"h264", "av1"}:
-            return Probe(f"not a browser-playable video ({video[0]} in an MP4; browsers play H.264 or AV1 there)",
-                         duration, has_video=True)
+            return Probe(
+                f"not a browser-playable video ({video[0]} in an MP4; browsers play H.264 or AV1 there)",
+                duration,
+                has_video=True,
+            )
         remux = path.suffix.lower() not in PLAYABLE_EXTENSIONS or not index_first(path)
         return Probe(None, duration, remux=remux, has_video=True)
     if formats & _OPEN_FORMATS and path.suffix.lower() in PLAYABLE_EXTENSIONS:
         return Probe(None, duration, has_video=True)
     shown = path.suffix or "no extension"
-    return Probe(f"not a browser-playable video ({shown}; the player plays {', '.join(PLAYABLE_EXTENSIONS)})",
-                 duration, has_video=True)
+    return Probe(
+        f"not a browser-playable video ({shown}; the player plays {', '.join(PLAYABLE_EXTENSIONS)})",
+        duration,
+        has_video=True,
+    )
 
 
 def index_first(path: Path) -> bool:
@@ -149,12 +177,35 @@ def remux(source: Path, target: Path) -> None:
 
 def transcode(source: Path, target: Path, duration: float | None, progress: bool = True) -> None:
     """H.264/AAC MP4 for every browser, with a progress bar fed by ``-progress pipe:1``."""
-    _ffmpeg(source, target,
-            ["-map", "0:v:0", "-map", "0:a:0?", "-c:v", "libx264", "-preset", "veryfast", "-crf", "21",
-             # 4:2:0, which every browser decodes, needs even dimensions.
-             "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-pix_fmt", "yuv420p",
-             "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart"],
-            "transcoding", duration if progress else None)
+    _ffmpeg(
+        source,
+        target,
+        [
+            "-map",
+            "0:v:0",
+            "-map",
+            "0:a:0?",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "21",
+            # 4:2:0, which every browser decodes, needs even dimensions.
+            "-vf",
+            "scale=trunc(iw/2)*2:trunc(ih/2)*2",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "160k",
+            "-movflags",
+            "+faststart",
+        ],
+        "transcoding",
+        duration if progress else None,
+    )
 
 
 def poster(video: Path, target: Path, duration: float | None) -> None:
@@ -164,24 +215,57 @@ def poster(video: Path, target: Path, duration: float | None) -> None:
     takes it, and the site shows one poster per video.
     """
     at = (duration or 0) * POSTER_AT
-    _ffmpeg(video, target, ["-frames:v", "1", "-vf", f"scale='min({POSTER_WIDTH},iw)':-2", "-q:v", "3",
-                            "-f", "image2", "-update", "1", "-c:v", "mjpeg"],
-            "making a poster of", seek=at)
+    _ffmpeg(
+        video,
+        target,
+        [
+            "-frames:v",
+            "1",
+            "-vf",
+            f"scale='min({POSTER_WIDTH},iw)':-2",
+            "-q:v",
+            "3",
+            "-f",
+            "image2",
+            "-update",
+            "1",
+            "-c:v",
+            "mjpeg",
+        ],
+        "making a poster of",
+        seek=at,
+    )
     if not target.is_file() or target.stat().st_size == 0:  # ffmpeg found no frame to write
         target.unlink(missing_ok=True)
         raise SeedError(f"{video}: cannot make a poster: no video frame at {at:.1f} s")
 
 
-def _ffmpeg(source: Path, target: Path, arguments: Sequence[str], doing: str, duration: float | None = None,
-            seek: float | None = None) -> None:
+def _ffmpeg(
+    source: Path,
+    target: Path,
+    arguments: Sequence[str],
+    doing: str,
+    duration: float | None = None,
+    seek: float | None = None,
+) -> None:
     """Run ffmpeg into a temporary file beside ``target``, renamed over it once complete."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise SeedError(f"{source}: {doing} it needs ffmpeg, which is not installed (scripts/install brings it)")
     target.parent.mkdir(parents=True, exist_ok=True)
     with _temporary(target) as temporary:
-        command = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-                   *(["-ss", f"{seek:.3f}"] if seek else []), "-i", str(source), *arguments]
+        command = [
+            ffmpeg,
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            *(["-ss", f"{seek:.3f}"] if seek else []),
+            "-i",
+            str(source),
+            *arguments,
+        ]
         if duration:
             command += ["-progress", "pipe:1", "-nostats"]
         if "-f" not in arguments:
@@ -199,10 +283,19 @@ def _ffmpeg(source: Path, target: Path, arguments: Sequence[str], doing: str, du
 
 def _with_progress(command: list[str], duration: float, description: str) -> tuple[int, str]:
     """Run ffmpeg, moving a tqdm bar (seconds of output written) from its ``out_time_us=`` lines."""
-    with tqdm(total=round(duration, 1), unit="s", file=sys.stderr, desc=description, leave=False,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]") as bar, \
-            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             errors="replace") as process:
+    with (
+        tqdm(
+            total=round(duration, 1),
+            unit="s",
+            file=sys.stderr,
+            desc=description,
+            leave=False,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]",
+        ) as bar,
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+        ) as process,
+    ):
         assert process.stdout is not None and process.stderr is not None
         for line in process.stdout:
             key, _, value = line.strip().partition("=")

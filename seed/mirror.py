@@ -101,8 +101,7 @@ class _Poll:
 class Mirror:
     """Keeps a seeder's mirrored videos in step with the feeds it follows."""
 
-    def __init__(self, state: State, seeder: Seeder, log: Callable[[str], None], interval: float,
-                 grace: float) -> None:
+    def __init__(self, state: State, seeder: Seeder, log: Callable[[str], None], interval: float, grace: float) -> None:
         self.state = state
         self.seeder = seeder
         self.log = log
@@ -133,8 +132,10 @@ class Mirror:
             except (OSError, ValueError, TypeError, RuntimeError) as error:  # libtorrent: RuntimeError
                 self.log(f"mirror: ignoring damaged {meta.name}: {error}")
             else:
-                self.log(f"mirror: {item.subscription}: {'seeding' if item.complete else 'downloading'} "
-                         f"{item.name} again ({item.info_hash})")
+                self.log(
+                    f"mirror: {item.subscription}: {'seeding' if item.complete else 'downloading'} "
+                    f"{item.name} again ({item.info_hash})"
+                )
 
     def tick(self) -> bool:
         """Poll feeds when due, follow downloads and grace periods. Returns whether the set of
@@ -164,14 +165,26 @@ class Mirror:
             handle = self.seeder.handles.get(status.info_hash)
             if item is not None and handle is not None:
                 progress = 1.0 if item.complete else handle.status().progress
-                note = status.problem or ("gone from the feed; dropped after the grace period"
-                                          if item.missing_since is not None else "")
+                note = status.problem or (
+                    "gone from the feed; dropped after the grace period" if item.missing_since is not None else ""
+                )
                 status = dataclasses.replace(status, progress=progress, source=item.subscription, problem=note)
             result.append(status)
         for name, feed in sorted(self.feeds.items()):
             for title, problem in feed.skipped.values():
-                result.append(TorrentStatus(name=title, info_hash="", state="not mirrored", peers=0, upload_rate=0,
-                                            uploaded=0, problem=problem, progress=0.0, source=name))
+                result.append(
+                    TorrentStatus(
+                        name=title,
+                        info_hash="",
+                        state="not mirrored",
+                        peers=0,
+                        upload_rate=0,
+                        uploaded=0,
+                        problem=problem,
+                        progress=0.0,
+                        source=name,
+                    )
+                )
         return result
 
     def subscriptions(self) -> list[dict[str, object]]:
@@ -179,13 +192,21 @@ class Mirror:
         rows: list[dict[str, object]] = []
         for name, feed in sorted(self.feeds.items()):
             mine = [i for i in self.items.values() if i.subscription == name]
-            rows.append({
-                "name": name, "url": feed.subscription.url, "site": feed.subscription.site,
-                "max_size": feed.subscription.max_size, "latest": feed.subscription.latest,
-                "videos": feed.videos, "mirrored": sum(i.complete for i in mine),
-                "downloading": sum(not i.complete for i in mine), "size": sum(i.size for i in mine),
-                "last_check": feed.last_check, "problem": feed.problem,
-            })
+            rows.append(
+                {
+                    "name": name,
+                    "url": feed.subscription.url,
+                    "site": feed.subscription.site,
+                    "max_size": feed.subscription.max_size,
+                    "latest": feed.subscription.latest,
+                    "videos": feed.videos,
+                    "mirrored": sum(i.complete for i in mine),
+                    "downloading": sum(not i.complete for i in mine),
+                    "size": sum(i.size for i in mine),
+                    "last_check": feed.last_check,
+                    "problem": feed.problem,
+                }
+            )
         return rows
 
     def close(self) -> None:
@@ -213,8 +234,9 @@ class Mirror:
             self.feeds[subscription.name].next_poll = now + self.interval
         return due
 
-    def _in_background(self, due: list[tuple[follow.Subscription, str | None, str | None]], known: set[str],
-                       hashes: dict[str, str]) -> Future[list[_Poll]]:
+    def _in_background(
+        self, due: list[tuple[follow.Subscription, str | None, str | None]], known: set[str], hashes: dict[str, str]
+    ) -> Future[list[_Poll]]:
         future: Future[list[_Poll]] = Future()
 
         def work() -> None:
@@ -226,15 +248,21 @@ class Mirror:
         threading.Thread(target=work, name="feeds", daemon=True).start()
         return future
 
-    def _poll(self, subscription: follow.Subscription, etag: str | None, modified: str | None, known: set[str],
-              hashes: dict[str, str]) -> _Poll:
+    def _poll(
+        self,
+        subscription: follow.Subscription,
+        etag: str | None,
+        modified: str | None,
+        known: set[str],
+        hashes: dict[str, str],
+    ) -> _Poll:
         try:
             fetched = fetch(self._http, subscription.url, etag, modified)
         except FeedError as error:
             return _Poll(subscription.name, error=str(error))
         if fetched.videos is None:
             return _Poll(subscription.name, fetched.url, not_modified=True, etag=etag, last_modified=modified)
-        listed = fetched.videos[:subscription.latest] if subscription.latest else fetched.videos
+        listed = fetched.videos[: subscription.latest] if subscription.latest else fetched.videos
         videos: list[tuple[FeedVideo, Torrent | None, str]] = []
         for video in listed:
             if self._closing.is_set():
@@ -247,8 +275,14 @@ class Mirror:
                 videos.append((video, fetch_torrent(self._http, video), ""))
             except FeedError as error:
                 videos.append((video, None, str(error)))
-        return _Poll(subscription.name, fetched.url, etag=fetched.etag, last_modified=fetched.last_modified,
-                     videos=videos, count=len(fetched.videos))
+        return _Poll(
+            subscription.name,
+            fetched.url,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            videos=videos,
+            count=len(fetched.videos),
+        )
 
     # --- applying (main thread) ---
 
@@ -278,8 +312,11 @@ class Mirror:
             info_hash = torrent.info_hash if torrent else video.info_hash
             item_size = torrent.size if torrent else self.items[info_hash].size if info_hash in self.items else 0
             if not problem and limit is not None and used + item_size > limit:
-                problem = (f"larger than --max-size {size(limit)} ({size(item_size)})" if item_size > limit else
-                           f"over --max-size {size(limit)} with the newer videos ({size(used)} used)")
+                problem = (
+                    f"larger than --max-size {size(limit)} ({size(item_size)})"
+                    if item_size > limit
+                    else f"over --max-size {size(limit)} with the newer videos ({size(used)} used)"
+                )
             if not problem and info_hash and info_hash in self.seeder.records and info_hash not in self.items:
                 continue  # the seeder's own video: seeded already
             if problem or info_hash is None:
@@ -305,8 +342,10 @@ class Mirror:
             if item.subscription == poll.name and item.info_hash not in wanted and item.missing_since is None:
                 item.missing_since = time.time()
                 self._save(item)
-                self.log(f"mirror: {item.name} left the feed of {poll.name} (or its --latest/--max-size "
-                         f"selection); dropping it in {self.grace:g} s unless it comes back")
+                self.log(
+                    f"mirror: {item.name} left the feed of {poll.name} (or its --latest/--max-size "
+                    f"selection); dropping it in {self.grace:g} s unless it comes back"
+                )
 
     def _fits(self, torrent: Torrent, video: FeedVideo, skipped: dict[str, tuple[str, str]], name: str) -> bool:
         free = shutil.disk_usage(self.state.root).free
@@ -369,8 +408,9 @@ class Mirror:
                 handle.set_flags(lt.torrent_flags.upload_mode)
                 self.seeder.partial.discard(item.info_hash)
                 self._progress.pop(item.info_hash, None)
-                self.log(f"mirror: {item.subscription}: {item.name} complete and checked ({size(item.size)}); "
-                         "seeding it")
+                self.log(
+                    f"mirror: {item.subscription}: {item.name} complete and checked ({size(item.size)}); seeding it"
+                )
                 changed = True
                 continue
             done, since = self._progress.get(item.info_hash, (-1, 0.0))
@@ -394,8 +434,10 @@ class Mirror:
         changed = False
         for item in list(self.items.values()):
             if item.missing_since is not None and now - item.missing_since >= self.grace:
-                self.log(f"mirror: {item.subscription}: dropping {item.name}: gone from the feed for "
-                         f"{now - item.missing_since:.0f} s; deleting its data")
+                self.log(
+                    f"mirror: {item.subscription}: dropping {item.name}: gone from the feed for "
+                    f"{now - item.missing_since:.0f} s; deleting its data"
+                )
                 changed |= item.complete
                 self._remove(item)
         return changed
@@ -405,8 +447,11 @@ class Mirror:
             self.seeder.session.remove_torrent(self.seeder.release(item.info_hash), lt.session.delete_files)
         del self.items[item.info_hash]
         self._progress.pop(item.info_hash, None)
-        for path in (self.root / f"{item.info_hash}.json", self.root / f"{item.info_hash}.torrent",
-                     self.state.resume_dir / f"{item.info_hash}.resume"):
+        for path in (
+            self.root / f"{item.info_hash}.json",
+            self.root / f"{item.info_hash}.torrent",
+            self.state.resume_dir / f"{item.info_hash}.resume",
+        ):
             path.unlink(missing_ok=True)
         shutil.rmtree(self.root / "data" / item.info_hash, ignore_errors=True)
 

@@ -63,10 +63,12 @@ def run(state: State, options: RunOptions) -> int:
     failed = 0
     try:
         port = seeder.listen_port()
-        log(f"seed run: state {state.root}, BitTorrent port {port}"
+        log(
+            f"seed run: state {state.root}, BitTorrent port {port}"
             + (f", web seed on http://{options.webseed_host}:{webseed.port}/" if webseed else "")
             + f", up to {files_limit} open files"
-            + (f" ({webseed.limits.max_connections} web seed connections)" if webseed else ""))
+            + (f" ({webseed.limits.max_connections} web seed connections)" if webseed else "")
+        )
         seeder.sync()
         mirror.start()
         if not seeder.handles and not seeder.refused:
@@ -89,8 +91,10 @@ def run(state: State, options: RunOptions) -> int:
                     rescan_failed = ""
                 except OSError as error:
                     if str(error) != rescan_failed:
-                        log(f"cannot rescan {state.root}: {error.strerror or error}; trying again every "
-                            f"{RESCAN_EVERY:.0f} s, still seeding")
+                        log(
+                            f"cannot rescan {state.root}: {error.strerror or error}; trying again every "
+                            f"{RESCAN_EVERY:.0f} s, still seeding"
+                        )
                     rescan_failed = str(error)
                 next_rescan = now + RESCAN_EVERY
             if mirror.tick() and webseed:

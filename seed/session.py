@@ -40,9 +40,14 @@ from .state import Record, State
 from .status import TorrentStatus
 from .uploads import WEBSEED, Peer, UploadCounter, kind_of
 
-_ALERTS = (lt.alert_category.error | lt.alert_category.status | lt.alert_category.tracker
-           | lt.alert_category.storage | lt.alert_category.torrent_log
-           | lt.alert_category.connect)  # peer_connect_alert: whether a peer came over WebRTC (uploads.py)
+_ALERTS = (
+    lt.alert_category.error
+    | lt.alert_category.status
+    | lt.alert_category.tracker
+    | lt.alert_category.storage
+    | lt.alert_category.torrent_log
+    | lt.alert_category.connect
+)  # peer_connect_alert: whether a peer came over WebRTC (uploads.py)
 
 #: How libtorrent's torrent log shows an offer a WebSocket tracker relayed to us.
 _RELAYED_OFFER = ("WEBSOCKET_TRACKER_READ", '"offer":{')
@@ -230,16 +235,33 @@ class Seeder:
             problem = self._problems.get(info_hash, "")
             if status.errc.value():
                 problem = f"file error: {status.errc.message()}"
-            result.append(TorrentStatus(
-                name=self.records[info_hash].name, info_hash=info_hash,
-                state="paused" if status.flags & lt.torrent_flags.paused else _STATES.get(status.state, "starting"),
-                peers=status.num_peers, upload_rate=status.upload_payload_rate,
-                uploaded=status.all_time_upload, problem=problem,
-                upload_by_kind={**self.uploads.by_kind(info_hash), WEBSEED: sent.get(self.records[info_hash].name, 0)},
-            ))
+            result.append(
+                TorrentStatus(
+                    name=self.records[info_hash].name,
+                    info_hash=info_hash,
+                    state="paused" if status.flags & lt.torrent_flags.paused else _STATES.get(status.state, "starting"),
+                    peers=status.num_peers,
+                    upload_rate=status.upload_payload_rate,
+                    uploaded=status.all_time_upload,
+                    problem=problem,
+                    upload_by_kind={
+                        **self.uploads.by_kind(info_hash),
+                        WEBSEED: sent.get(self.records[info_hash].name, 0),
+                    },
+                )
+            )
         for info_hash, (record, why) in sorted(self.refused.items(), key=lambda item: item[1][0].name):
-            result.append(TorrentStatus(name=record.name, info_hash=info_hash, state="not seeding",
-                                        peers=0, upload_rate=0, uploaded=0, problem=why))
+            result.append(
+                TorrentStatus(
+                    name=record.name,
+                    info_hash=info_hash,
+                    state="not seeding",
+                    peers=0,
+                    upload_rate=0,
+                    uploaded=0,
+                    problem=why,
+                )
+            )
         return result
 
     def save_resume(self, timeout: float = 4, only_if_modified: bool = False) -> int:
@@ -297,8 +319,9 @@ class Seeder:
     def _refuse(self, record: Record, problem: str) -> None:
         """Keep a changed file out of the swarm, and say so once (not at every rescan)."""
         if self.refused.get(record.info_hash, (None, None))[1] != problem:
-            self.log(f"not seeding {record.name} ({record.info_hash}): {problem}; "
-                     "run `seed add` on it again to re-hash it")
+            self.log(
+                f"not seeding {record.name} ({record.info_hash}): {problem}; run `seed add` on it again to re-hash it"
+            )
         self.refused[record.info_hash] = (record, problem)
 
     def _handle(self, alert: lt.alert) -> None:
@@ -310,8 +333,10 @@ class Seeder:
                     self.state.write_resume(info_hash, lt.write_resume_data_buf(alert.params))
                 except OSError as error:
                     self._resume_failed += 1
-                    self.log(f"cannot write resume data for {self.records[info_hash].name}: "
-                             f"{error.strerror} (the previous resume data is kept)")
+                    self.log(
+                        f"cannot write resume data for {self.records[info_hash].name}: "
+                        f"{error.strerror} (the previous resume data is kept)"
+                    )
             return
         if isinstance(alert, lt.save_resume_data_failed_alert):
             self._pending_resume -= 1  # e.g. nothing changed, with only_if_modified

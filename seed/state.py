@@ -217,8 +217,9 @@ class State:
             if fmt != FORMAT:
                 raise self._corrupt(marker, f"format {fmt!r}, this seeder reads format {FORMAT}")
         elif any(self.root.iterdir()):
-            raise SeedError(f"state directory {self.root} is not empty and has no {_MARKER}: "
-                            "is it another program's directory?")
+            raise SeedError(
+                f"state directory {self.root} is not empty and has no {_MARKER}: is it another program's directory?"
+            )
         for kind in ("torrents", "resume"):
             directory = self.root / kind
             if directory.exists() and not directory.is_dir():

@@ -63,8 +63,10 @@ def size(n: float) -> str:
 
 def line(t: TorrentStatus) -> str:
     """One status line: ``clip.mp4 1a2b3c4d: seeding, 3 peers, up 1.20MB/s, uploaded 48.0MB [webrtc 40.0MB, ...]``."""
-    text = (f"{t.name} {t.info_hash[:8]}: {state(t)}, {t.peers} peer{'s' if t.peers != 1 else ''}, "
-            f"up {size(t.upload_rate)}/s, uploaded {size(t.uploaded)}")
+    text = (
+        f"{t.name} {t.info_hash[:8]}: {state(t)}, {t.peers} peer{'s' if t.peers != 1 else ''}, "
+        f"up {size(t.upload_rate)}/s, uploaded {size(t.uploaded)}"
+    )
     if t.upload_by_kind:
         text += " [" + ", ".join(f"{kind} {size(t.upload_by_kind.get(kind, 0))}" for kind, _ in KINDS) + "]"
     return f"{text} ({t.problem})" if t.problem else text
@@ -72,8 +74,18 @@ def line(t: TorrentStatus) -> str:
 
 def table(torrents: list[TorrentStatus]) -> str:
     rows = [("NAME", "INFO HASH", "STATE", "PEERS", "UP/S", "UPLOADED", *(heading for _, heading in KINDS))]
-    rows += [(t.name, t.info_hash[:8], state(t), str(t.peers), size(t.upload_rate), size(t.uploaded),
-              *(size(t.upload_by_kind.get(kind, 0)) for kind, _ in KINDS)) for t in torrents]
+    rows += [
+        (
+            t.name,
+            t.info_hash[:8],
+            state(t),
+            str(t.peers),
+            size(t.upload_rate),
+            size(t.uploaded),
+            *(size(t.upload_by_kind.get(kind, 0)) for kind, _ in KINDS),
+        )
+        for t in torrents
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines += [f"  {t.name}: {t.problem}" for t in torrents if t.problem]
@@ -87,10 +99,16 @@ def state(t: TorrentStatus) -> str:
     return f"{text} (from {t.source})" if t.source else text
 
 
-def write(path: Path, interval: float, torrents: list[TorrentStatus],
-          subscriptions: list[dict[str, object]] | None = None) -> None:
-    report = {"pid": os.getpid(), "updated": time.time(), "interval": interval,
-              "torrents": [asdict(t) for t in torrents], "subscriptions": subscriptions or []}
+def write(
+    path: Path, interval: float, torrents: list[TorrentStatus], subscriptions: list[dict[str, object]] | None = None
+) -> None:
+    report = {
+        "pid": os.getpid(),
+        "updated": time.time(),
+        "interval": interval,
+        "torrents": [asdict(t) for t in torrents],
+        "subscriptions": subscriptions or [],
+    }
     atomic_write(path, json.dumps(report, indent=1).encode() + b"\n")
 
 
@@ -98,8 +116,13 @@ def read(path: Path) -> Report | None:
     """The last report, or None if no seeder ever ran with this state directory."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return Report(int(raw["pid"]), float(raw["updated"]), float(raw["interval"]),
-                      [TorrentStatus(**t) for t in raw["torrents"]], list(raw.get("subscriptions", [])))
+        return Report(
+            int(raw["pid"]),
+            float(raw["updated"]),
+            float(raw["interval"]),
+            [TorrentStatus(**t) for t in raw["torrents"]],
+            list(raw.get("subscriptions", [])),
+        )
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:

@@ -37,8 +37,7 @@ def piece_size(file_size: int) -> int:
     return size
 
 
-def make_torrent(path: Path, trackers: Sequence[str], web_seeds: Sequence[str] = (),
-                 progress: bool = True) -> bytes:
+def make_torrent(path: Path, trackers: Sequence[str], web_seeds: Sequence[str] = (), progress: bool = True) -> bytes:
     """Hash ``path`` into a bencoded v1 .torrent naming every tracker and web seed.
 
     Each tracker gets its own tier, so clients announce to all of them rather than
@@ -54,10 +53,20 @@ def make_torrent(path: Path, trackers: Sequence[str], web_seeds: Sequence[str] =
     for url in web_seeds:
         ct.add_url_seed(url)
     ct.set_creator("videoswarm seed")
-    with tqdm(total=files.total_size(), unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
-              desc=f"hashing {path.name}", disable=not progress, leave=False) as bar:
+    with tqdm(
+        total=files.total_size(),
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        file=sys.stderr,
+        desc=f"hashing {path.name}",
+        disable=not progress,
+        leave=False,
+    ) as bar:
+
         def advance(piece: int) -> None:
             bar.update(ct.piece_size(piece))
+
         try:
             lt.set_piece_hashes(ct, str(path.parent), advance)
         except RuntimeError as error:  # the file changed or vanished while hashing

@@ -76,17 +76,30 @@ class WebSeed:
             routes=[Route("/{name:path}", self._serve, methods=["GET", "HEAD"])],
             # Any request header: webtorrent's range requests also send User-Agent and Cache-Control,
             # and a preflight that refuses one of them fails the whole fetch.
-            middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"],
-                                   allow_headers=["*"],
-                                   expose_headers=["Content-Range", "Content-Length", "Accept-Ranges"]),
-                        Middleware(_CountBytes, sent=self._sent)],
+            middleware=[
+                Middleware(
+                    CORSMiddleware,
+                    allow_origins=["*"],
+                    allow_methods=["GET", "HEAD"],
+                    allow_headers=["*"],
+                    expose_headers=["Content-Range", "Content-Length", "Accept-Ranges"],
+                ),
+                Middleware(_CountBytes, sent=self._sent),
+            ],
         )
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                http=_guarded_protocol(self.limits), timeout_keep_alive=int(self.limits.idle_timeout),
-                                h11_max_incomplete_event_size=MAX_HEADER_BYTES)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            http=_guarded_protocol(self.limits),
+            timeout_keep_alive=int(self.limits.idle_timeout),
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
-                                        name="webseed", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="webseed", daemon=True
+        )
 
     @property
     def port(self) -> int:

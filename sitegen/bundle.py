@@ -60,8 +60,11 @@ def load_bundle(fetch: bool = True) -> Bundle:
     if tarball.exists():
         data = tarball.read_bytes()
         if not _matches(data, WEBTORRENT_INTEGRITY):
-            raise SitegenError(f"cached webtorrent {WEBTORRENT_VERSION} fails its integrity check "
-                               f"({WEBTORRENT_INTEGRITY[:20]}...); delete the file to fetch it again", tarball)
+            raise SitegenError(
+                f"cached webtorrent {WEBTORRENT_VERSION} fails its integrity check "
+                f"({WEBTORRENT_INTEGRITY[:20]}...); delete the file to fetch it again",
+                tarball,
+            )
     elif not fetch:
         raise SitegenError(f"webtorrent {WEBTORRENT_VERSION} is not in the cache; run `sitegen fetch`", tarball)
     else:
@@ -79,8 +82,10 @@ def _download() -> bytes:
         response = httpx.get(url, timeout=60, follow_redirects=True)
         response.raise_for_status()
     except httpx.HTTPError as error:
-        raise SitegenError(f"cannot fetch webtorrent {WEBTORRENT_VERSION} from {url}: {error} "
-                           "(set SITEGEN_NPM_REGISTRY for a mirror, or warm the cache with `sitegen fetch`)") from None
+        raise SitegenError(
+            f"cannot fetch webtorrent {WEBTORRENT_VERSION} from {url}: {error} "
+            "(set SITEGEN_NPM_REGISTRY for a mirror, or warm the cache with `sitegen fetch`)"
+        ) from None
     if not _matches(response.content, WEBTORRENT_INTEGRITY):
         raise SitegenError(f"{url} does not match the pinned integrity {WEBTORRENT_INTEGRITY[:20]}...; refusing it")
     return response.content

@@ -33,20 +33,41 @@ place only when the whole build succeeds.
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sitegen", description=_DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="sitegen", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    build = commands.add_parser("build", help="build the site", description=_DESCRIPTION,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    build.add_argument("--content", metavar="DIR", type=Path, default=Path("content"),
-                       help="folder of <slug>.md entries (default: content/)")
-    build.add_argument("--out", metavar="DIR", type=Path, default=Path("site"),
-                       help="where the site goes; replaced as a whole (default: site/)")
-    build.add_argument("-f", "--config-file", metavar="FILE", type=Path, default=Path("mkdocs.yml"),
-                       help="the mkdocs configuration (default: mkdocs.yml)")
+    build = commands.add_parser(
+        "build", help="build the site", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    build.add_argument(
+        "--content",
+        metavar="DIR",
+        type=Path,
+        default=Path("content"),
+        help="folder of <slug>.md entries (default: content/)",
+    )
+    build.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        default=Path("site"),
+        help="where the site goes; replaced as a whole (default: site/)",
+    )
+    build.add_argument(
+        "-f",
+        "--config-file",
+        metavar="FILE",
+        type=Path,
+        default=Path("mkdocs.yml"),
+        help="the mkdocs configuration (default: mkdocs.yml)",
+    )
     build.add_argument("-v", "--verbose", action="store_true", help="show mkdocs' progress messages")
-    commands.add_parser("fetch", help=f"download and verify the webtorrent {WEBTORRENT_VERSION} bundle into the "
-                                      f"cache ($SITEGEN_CACHE, default ~/.cache/videoswarm) for offline builds")
+    commands.add_parser(
+        "fetch",
+        help=f"download and verify the webtorrent {WEBTORRENT_VERSION} bundle into the "
+        f"cache ($SITEGEN_CACHE, default ~/.cache/videoswarm) for offline builds",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
@@ -74,8 +95,9 @@ def build_site(content: Path, out: Path, config_file: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
         with config_file.open("rb") as stream:
-            config = load_config(stream, config_file_path=str(config_file),
-                                 docs_dir=str(content.resolve()), site_dir=str(staging))
+            config = load_config(
+                stream, config_file_path=str(config_file), docs_dir=str(content.resolve()), site_dir=str(staging)
+            )
         mkdocs_build(config)
         _swap(staging, out)
     finally:

@@ -77,8 +77,9 @@ class DescriptionRenderer:
         try:
             rendered = self._md.convert(text)
         except RecursionError:
-            raise DescriptionError("the description nests lists or quotes too deep to render; "
-                                   "use fewer levels") from None
+            raise DescriptionError(
+                "the description nests lists or quotes too deep to render; use fewer levels"
+            ) from None
         return Markup(nh3.clean(rendered, link_rel="nofollow noopener noreferrer"))
 
     def excerpt(self, html: Markup, limit: int = _EXCERPT_CHARS) -> str:

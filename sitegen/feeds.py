@@ -55,10 +55,12 @@ class Site:
 
 def discovery_tags(site_url: str, title: str) -> str:
     """The ``<link rel="alternate">`` tags that let readers and ``seed follow`` find the feeds."""
-    return (f'<link rel="alternate" type="application/rss+xml" title="{escape(title)}" '
-            f'href="{escape(site_url + RSS_PATH)}">\n'
-            f'<link rel="alternate" type="application/feed+json" title="{escape(title)}" '
-            f'href="{escape(site_url + JSON_PATH)}">\n')
+    return (
+        f'<link rel="alternate" type="application/rss+xml" title="{escape(title)}" '
+        f'href="{escape(site_url + RSS_PATH)}">\n'
+        f'<link rel="alternate" type="application/feed+json" title="{escape(title)}" '
+        f'href="{escape(site_url + JSON_PATH)}">\n'
+    )
 
 
 def rss(site: Site, items: Sequence[FeedItem]) -> bytes:
@@ -85,8 +87,12 @@ def rss(site: Site, items: Sequence[FeedItem]) -> bytes:
             out.pubDate(_midnight(entry.date))
         if item.torrent_url is not None:
             out.enclosure(item.torrent_url, str(item.torrent_size), TORRENT_TYPE)
-        out.torrent.fields = {"magnetURI": entry.magnet.uri, "infoHash": entry.magnet.info_hash,
-                              "fileName": entry.magnet.name, "contentLength": item.content_size}
+        out.torrent.fields = {
+            "magnetURI": entry.magnet.uri,
+            "infoHash": entry.magnet.info_hash,
+            "fileName": entry.magnet.name,
+            "contentLength": item.content_size,
+        }
         if item.poster_url is not None:
             out.media.thumbnail(url=item.poster_url)
     data: bytes = feed.rss_str(pretty=True)
@@ -121,9 +127,14 @@ def _json_item(item: FeedItem) -> dict[str, object]:
     if entry.tags:
         out["tags"] = list(entry.tags)
     if item.torrent_url is not None:
-        out["attachments"] = [{"url": item.torrent_url, "mime_type": TORRENT_TYPE,
-                               "title": entry.magnet.name or entry.title,
-                               "size_in_bytes": item.torrent_size}]
+        out["attachments"] = [
+            {
+                "url": item.torrent_url,
+                "mime_type": TORRENT_TYPE,
+                "title": entry.magnet.name or entry.title,
+                "size_in_bytes": item.torrent_size,
+            }
+        ]
     return out
 
 

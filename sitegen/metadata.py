@@ -56,14 +56,19 @@ def iso_duration(seconds: int) -> str:
     """ISO 8601 duration, as schema.org wants it: ``PT1H2M5S``."""
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    return "PT" + "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (secs, "S")) if n) \
-        if seconds else "PT0S"
+    return (
+        "PT" + "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
+        if seconds
+        else "PT0S"
+    )
 
 
 def iframe(src: str, title: str) -> str:
     """The embed code: an escaped ``<iframe>`` of the player."""
-    return (f'<iframe src="{escape(src)}" title="{escape(title)}" width="{EMBED_WIDTH}" height="{EMBED_HEIGHT}" '
-            'allow="autoplay; fullscreen" allowfullscreen frameborder="0"></iframe>')
+    return (
+        f'<iframe src="{escape(src)}" title="{escape(title)}" width="{EMBED_WIDTH}" height="{EMBED_HEIGHT}" '
+        'allow="autoplay; fullscreen" allowfullscreen frameborder="0"></iframe>'
+    )
 
 
 def video_metadata(entry: Entry, summary: str, site_name: str, links: VideoLinks | None) -> VideoMetadata:
@@ -76,8 +81,12 @@ def video_metadata(entry: Entry, summary: str, site_name: str, links: VideoLinks
         ("name", "twitter:title", entry.title),
         ("name", "twitter:description", summary),
     ]
-    ld: dict[str, Any] = {"@context": "https://schema.org", "@type": "VideoObject", "name": entry.title,
-                          "description": summary or entry.title}
+    ld: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "VideoObject",
+        "name": entry.title,
+        "description": summary or entry.title,
+    }
     if entry.date:
         ld["uploadDate"] = entry.date.isoformat()
         meta.append(("property", "video:release_date", entry.date.isoformat()))
@@ -104,8 +113,13 @@ def video_metadata(entry: Entry, summary: str, site_name: str, links: VideoLinks
     ]
     ld.update(url=links.page, embedUrl=links.embed)
     oembed: dict[str, Any] = {
-        "version": "1.0", "type": "video", "provider_name": site_name, "title": entry.title,
-        "width": EMBED_WIDTH, "height": EMBED_HEIGHT, "html": iframe(links.embed, entry.title),
+        "version": "1.0",
+        "type": "video",
+        "provider_name": site_name,
+        "title": entry.title,
+        "width": EMBED_WIDTH,
+        "height": EMBED_HEIGHT,
+        "html": iframe(links.embed, entry.title),
     }
     if links.poster:
         meta += [("property", "og:image", links.poster), ("name", "twitter:image", links.poster)]

@@ -60,6 +60,9 @@ def torrent_with_web_seeds(torrent: bytes, urls: Sequence[str], where: str) -> b
     changed: bytes = bencode(meta)
     if bencode(bdecode(changed)[b"info"]) != bencode(info) or bencode(info) not in torrent:
         # A non-canonical original would get a new info hash once re-encoded: leave it alone.
-        raise SitegenError("cannot add the mirrors without changing its info hash (not canonically "
-                           "bencoded): make it again with `seed add`", where)
+        raise SitegenError(
+            "cannot add the mirrors without changing its info hash (not canonically "
+            "bencoded): make it again with `seed add`",
+            where,
+        )
     return changed

@@ -61,10 +61,23 @@ log = logging.getLogger("mkdocs.plugins.videoswarm")
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
 ASSETS = PACKAGE / "assets"
-_OUR_ASSETS = ("player.js", "format.js", "video-page.js", "embed-page.js", "share-page.js", "publish-page.js",
-               "index-page.js", "videoswarm.css")
-_PAGES = {"index.md": "index", "share/index.md": "share", "publish/index.md": "publish", "embed/index.md": "embed",
-          "tags/index.md": "tags"}
+_OUR_ASSETS = (
+    "player.js",
+    "format.js",
+    "video-page.js",
+    "embed-page.js",
+    "share-page.js",
+    "publish-page.js",
+    "index-page.js",
+    "videoswarm.css",
+)
+_PAGES = {
+    "index.md": "index",
+    "share/index.md": "share",
+    "publish/index.md": "publish",
+    "embed/index.md": "embed",
+    "tags/index.md": "tags",
+}
 _TITLES = {"share": "Share a video", "publish": "Publish", "embed": "Player", "tags": "Tags"}
 #: The theme a mkdocs.yml without ``theme:`` gets (sitegen/theme, entry point ``mkdocs.themes``).
 THEME = "videoswarm"
@@ -111,8 +124,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         for url in self.config.trackers:
             if not has_scheme(url, WEBSOCKET_SCHEMES):
-                raise PluginError(f"videoswarm: trackers must be WebSocket URLs ({spelled(WEBSOCKET_SCHEMES)}), "
-                                  f"not {url!r}")
+                raise PluginError(
+                    f"videoswarm: trackers must be WebSocket URLs ({spelled(WEBSOCKET_SCHEMES)}), not {url!r}"
+                )
         for server in self.config.ice_servers:
             if "urls" not in server:
                 raise PluginError(f"videoswarm: every ice_servers item needs 'urls', got {server!r}")
@@ -128,8 +142,12 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
         config.theme.dirs.append(str(TEMPLATES))
         config.extra_css.append("assets/videoswarm.css")
         if config.nav is None:
-            config.nav = [{"Videos": "index.md"}, {"Tags": "tags/index.md"}, {"Share": "share/index.md"},
-                          {"Publish": "publish/index.md"}]
+            config.nav = [
+                {"Videos": "index.md"},
+                {"Tags": "tags/index.md"},
+                {"Share": "share/index.md"},
+                {"Publish": "publish/index.md"},
+            ]
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -143,8 +161,12 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
             raise PluginError(str(error)) from None
 
         # The entries' own files are published through their pages, not copied as they are.
-        used = {p.resolve() for e in self._entries
-                for p in (e.source, e.torrent, e.poster, *(c.path for c in e.captions)) if p is not None}
+        used = {
+            p.resolve()
+            for e in self._entries
+            for p in (e.source, e.torrent, e.poster, *(c.path for c in e.captions))
+            if p is not None
+        }
         for file in list(files):
             if file.abs_src_path and Path(file.abs_src_path).resolve() in used:
                 files.remove(file)
@@ -167,8 +189,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
             if entry.poster:
                 files.append(File.generated(config, _poster_uri(entry), abs_src_path=str(entry.poster)))
             for caption in entry.captions:
-                files.append(File.generated(config, f"{entry.slug}/{caption.path.name}",
-                                            abs_src_path=str(caption.path)))
+                files.append(
+                    File.generated(config, f"{entry.slug}/{caption.path.name}", abs_src_path=str(caption.path))
+                )
             oembed = self._metadata(entry, config).oembed
             if oembed is not None:
                 files.append(File.generated(config, f"{entry.slug}/oembed.json", content=oembed + "\n"))
@@ -183,8 +206,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
         self._check_page_folders(files, config)
         self._script_hashes = set()
         # Shown only on a terminal (tqdm turns itself off otherwise): reading, then writing, every page.
-        self._progress = tqdm(total=len(files.documentation_pages()), desc="Reading pages", unit=" pages",
-                              disable=None, leave=False)
+        self._progress = tqdm(
+            total=len(files.documentation_pages()), desc="Reading pages", unit=" pages", disable=None, leave=False
+        )
         return files
 
     def on_pre_page(self, page: Page, config: MkDocsConfig, files: Files) -> Page:
@@ -241,9 +265,11 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
     def on_post_build(self, config: MkDocsConfig) -> None:
         self._close_progress()
         if not config.site_url:
-            log.warning("videoswarm: no site_url in mkdocs.yml, so no feed.xml or feed.json (which mirrors follow), "
-                        "no link previews (og:image, og:video, twitter:player) and no oEmbed; "
-                        "set it to the site's public URL")
+            log.warning(
+                "videoswarm: no site_url in mkdocs.yml, so no feed.xml or feed.json (which mirrors follow), "
+                "no link previews (og:image, og:video, twitter:player) and no oEmbed; "
+                "set it to the site's public URL"
+            )
         if self.config.csp:
             path = Path(config.site_dir) / self.config.csp
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -284,9 +310,15 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
         written = {file.dest_uri for file in files if "/" not in file.dest_uri}
         written |= {name for template in config.theme.static_templates for name in (template, f"{template}.gz")}
         written |= set(config.extra_templates) | {self.config.csp}
-        errors = [ContentError(f"file name {entry.slug!r} would make the page folder {entry.slug}/, but the build "
-                               f"writes a file of that name; rename the entry", entry.source)
-                  for entry in self._entries if entry.slug in written]
+        errors = [
+            ContentError(
+                f"file name {entry.slug!r} would make the page folder {entry.slug}/, but the build "
+                f"writes a file of that name; rename the entry",
+                entry.source,
+            )
+            for entry in self._entries
+            if entry.slug in written
+        ]
         if errors:
             raise PluginError(str(ContentErrors(errors)))
 
@@ -343,9 +375,14 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
         links = None
         if config.site_url:
             page = f"{config.site_url.rstrip('/')}/{entry.slug}/"
-            links = VideoLinks(page=page, embed=page + "embed/", oembed=page + "oembed.json",
-                               poster=page + Path(_poster_uri(entry)).name if entry.poster else None)
+            links = VideoLinks(
+                page=page,
+                embed=page + "embed/",
+                oembed=page + "oembed.json",
+                poster=page + Path(_poster_uri(entry)).name if entry.poster else None,
+            )
         return video_metadata(entry, summary, config.site_name, links)
+
     def _published_torrents(self) -> dict[str, bytes]:
         torrents = {}
         for entry in self._entries:
@@ -362,10 +399,11 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
             return []
         base = _base(config.site_url)
         site = Site(config.site_name, base, config.site_description or f"Videos from {config.site_name}")
-        entries = self._entries[:self.config.feed_limit] if self.config.feed_limit else self._entries
+        entries = self._entries[: self.config.feed_limit] if self.config.feed_limit else self._entries
         items = [
             FeedItem(
-                entry=e, page_url=f"{base}{e.slug}/",
+                entry=e,
+                page_url=f"{base}{e.slug}/",
                 torrent_url=base + _torrent_uri(e) if e.slug in self._torrents else None,
                 torrent_size=len(self._torrents.get(e.slug, b"")),
                 content_size=_content_size(self._torrents.get(e.slug)),
@@ -374,8 +412,10 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
             )
             for e in entries
         ]
-        return [File.generated(config, RSS_PATH, content=rss(site, items)),
-                File.generated(config, JSON_PATH, content=json_feed(site, items))]
+        return [
+            File.generated(config, RSS_PATH, content=rss(site, items)),
+            File.generated(config, JSON_PATH, content=json_feed(site, items)),
+        ]
 
     def _allowlist(self) -> str:
         lines = ["# Info hashes of every video on this site, for the tracker's TRACKER_ALLOWLIST."]

@@ -54,8 +54,11 @@ def playwright() -> Iterator[Playwright]:
     """
     others = [name for _, name in socket.if_nameindex() if name != "lo"]
     if others:
-        pytest.fail(f"WebRTC tests need a private network namespace, but {others} are up: run "
-                    "unshare -n sh -c 'ip link set lo up && exec .venv/bin/pytest ...'", pytrace=False)
+        pytest.fail(
+            f"WebRTC tests need a private network namespace, but {others} are up: run "
+            "unshare -n sh -c 'ip link set lo up && exec .venv/bin/pytest ...'",
+            pytrace=False,
+        )
     with sync_playwright() as driver:
         yield driver
 

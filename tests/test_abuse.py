@@ -56,8 +56,13 @@ def test_a_malformed_header_falls_back_to_the_socket_address(behind_proxy: Serve
 def test_forged_entries_do_not_dodge_the_per_address_limit(behind_proxy: Server) -> None:
     info_hash, refused = ascii_id(), []
     for i in range(40):
-        reply = announce(behind_proxy.http_url, info_hash, ascii_id(), 7000 + i,
-                         headers={"X-Forwarded-For": f"6.6.{i}.1, 203.0.113.5"})
+        reply = announce(
+            behind_proxy.http_url,
+            info_hash,
+            ascii_id(),
+            7000 + i,
+            headers={"X-Forwarded-For": f"6.6.{i}.1, 203.0.113.5"},
+        )
         if b"failure reason" in reply:
             refused.append(reply[b"failure reason"])
     assert len(refused) == 10, "30 announces per interval from 203.0.113.5, however the left entries vary"

@@ -50,8 +50,9 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def http_announce(client: TestClient, info_hash: bytes, peer_id: bytes, port: int, left: int,
-                  **params: object) -> dict[bytes, Any]:
+def http_announce(
+    client: TestClient, info_hash: bytes, peer_id: bytes, port: int, left: int, **params: object
+) -> dict[bytes, Any]:
     query = f"info_hash={quote_from_bytes(info_hash)}&peer_id={quote_from_bytes(peer_id)}&port={port}"
     query += "".join(f"&{k}={v}" for k, v in {"uploaded": 0, "downloaded": 0, "left": left, **params}.items())
     response = client.get(f"/announce?{query}")
@@ -60,13 +61,22 @@ def http_announce(client: TestClient, info_hash: bytes, peer_id: bytes, port: in
     return reply
 
 
-def ws_announce(ws: WebSocketTestSession, info_hash: bytes, peer_id: bytes, left: int = 100,
-                offers: int = 0) -> dict[str, Any]:
-    ws.send_json({
-        "action": "announce", "info_hash": text(info_hash), "peer_id": text(peer_id), "event": "started",
-        "numwant": offers, "uploaded": 0, "downloaded": 0, "left": left,
-        "offers": [{"offer_id": text(random_id()), "offer": sdp("offer", str(i))} for i in range(offers)],
-    })
+def ws_announce(
+    ws: WebSocketTestSession, info_hash: bytes, peer_id: bytes, left: int = 100, offers: int = 0
+) -> dict[str, Any]:
+    ws.send_json(
+        {
+            "action": "announce",
+            "info_hash": text(info_hash),
+            "peer_id": text(peer_id),
+            "event": "started",
+            "numwant": offers,
+            "uploaded": 0,
+            "downloaded": 0,
+            "left": left,
+            "offers": [{"offer_id": text(random_id()), "offer": sdp("offer", str(i))} for i in range(offers)],
+        }
+    )
     reply: dict[str, Any] = ws.receive_json()
     return reply
 
@@ -112,23 +122,43 @@ def test_websocket_offer_answer_and_scrape(client: TestClient) -> None:
         assert (reply["complete"], reply["incomplete"]) == (1, 1)
 
         offer = seeder.receive_json()  # one other peer: the first offer goes to it
-        assert (offer["peer_id"], offer["info_hash"], offer["offer"]["type"]) == (text(leecher_id), text(info_hash),
-                                                                                    "offer")
-        seeder.send_json({"action": "announce", "info_hash": text(info_hash), "peer_id": text(seeder_id),
-                          "to_peer_id": offer["peer_id"], "offer_id": offer["offer_id"],
-                          "answer": sdp("answer", "a")})
+        assert (offer["peer_id"], offer["info_hash"], offer["offer"]["type"]) == (
+            text(leecher_id),
+            text(info_hash),
+            "offer",
+        )
+        seeder.send_json(
+            {
+                "action": "announce",
+                "info_hash": text(info_hash),
+                "peer_id": text(seeder_id),
+                "to_peer_id": offer["peer_id"],
+                "offer_id": offer["offer_id"],
+                "answer": sdp("answer", "a"),
+            }
+        )
         answer = leecher.receive_json()
-        assert (answer["peer_id"], answer["offer_id"], answer["answer"]["type"]) == (text(seeder_id),
-                                                                                     offer["offer_id"], "answer")
+        assert (answer["peer_id"], answer["offer_id"], answer["answer"]["type"]) == (
+            text(seeder_id),
+            offer["offer_id"],
+            "answer",
+        )
 
         seeder.send_json({"action": "scrape", "info_hash": text(info_hash)})
         scrape = seeder.receive_json()
         assert scrape["files"][text(info_hash)]["complete"] == 1
 
         # An answer to an offer this socket was never given goes nowhere.
-        leecher.send_json({"action": "announce", "info_hash": text(info_hash), "peer_id": text(leecher_id),
-                           "to_peer_id": text(seeder_id), "offer_id": text(random_id()),
-                           "answer": sdp("answer", "b")})
+        leecher.send_json(
+            {
+                "action": "announce",
+                "info_hash": text(info_hash),
+                "peer_id": text(leecher_id),
+                "to_peer_id": text(seeder_id),
+                "offer_id": text(random_id()),
+                "answer": sdp("answer", "b"),
+            }
+        )
         assert leecher.receive_json()["failure reason"] == NO_OFFER
         metrics = client.get("/metrics").text
         assert "tracker_websocket_connections 2.0" in metrics
@@ -155,8 +185,10 @@ def test_tracker_directly_refuses_torrents_off_the_allowlist(tmp_path: Path, set
         tracker: Tracker = app.state.tracker
 
         def announce(info_hash: bytes, peer_id: bytes) -> dict[bytes, Any]:
-            query = (f"info_hash={quote_from_bytes(info_hash)}&peer_id={quote_from_bytes(peer_id)}&port=6881"
-                     "&uploaded=0&downloaded=0&left=0").encode()
+            query = (
+                f"info_hash={quote_from_bytes(info_hash)}&peer_id={quote_from_bytes(peer_id)}&port=6881"
+                "&uploaded=0&downloaded=0&left=0"
+            ).encode()
             reply: dict[bytes, Any] = bdecode(client.portal.call(tracker.http_announce, query, "10.0.0.7"))
             return reply
 

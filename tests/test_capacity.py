@@ -43,8 +43,10 @@ async def test_ten_thousand_concurrent_peers_are_all_answered() -> None:
         assert stats["replica"]["connections"] == PEERS
         assert (stats["peers"], stats["seeders"], stats["torrents"]) == (PEERS, PEERS // 10, len(torrents))
         held = rss_kib(server.proc.pid) - baseline
-        print(f"{PEERS} peers connected and answered in {elapsed:.1f} s; "
-              f"replica RSS grew {held / 1024:.0f} MiB, {held * 1024 / PEERS:.0f} bytes per peer")
+        print(
+            f"{PEERS} peers connected and answered in {elapsed:.1f} s; "
+            f"replica RSS grew {held / 1024:.0f} MiB, {held * 1024 / PEERS:.0f} bytes per peer"
+        )
     finally:
         await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
         server.stop()

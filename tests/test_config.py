@@ -27,27 +27,39 @@ def test_defaults() -> None:
 def test_environment_and_overrides() -> None:
     env = {"PORT": "9000", "TRACKER_INTERVAL": "30", "TRACKER_TRUST_PROXY": "yes", "REDIS_URL": "redis://r:6379/0"}
     settings = Settings.from_env(env, port=9100)
-    assert (settings.port, settings.interval, settings.trust_proxy, settings.redis_url) == (9100, 30, True,
-                                                                                            "redis://r:6379/0")
+    assert (settings.port, settings.interval, settings.trust_proxy, settings.redis_url) == (
+        9100,
+        30,
+        True,
+        "redis://r:6379/0",
+    )
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"PORT": "eighty"}, "PORT='eighty' is not a valid int"),
-    ({"PORT": "70000"}, "PORT must be between 1 and 65535"),
-    ({"TRACKER_INTERVAL": "0"}, "TRACKER_INTERVAL must be a positive number"),
-    ({"TRACKER_TRUST_PROXY": "maybe"}, "TRACKER_TRUST_PROXY='maybe' is not a valid bool"),
-    ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must start with redis://"),
-    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL='loud' must be one of debug, info, warning, error"),
-    ({"WEB_CONCURRENCY": "4"}, r"WEB_CONCURRENCY \(--workers\) above 1 needs REDIS_URL"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"PORT": "eighty"}, "PORT='eighty' is not a valid int"),
+        ({"PORT": "70000"}, "PORT must be between 1 and 65535"),
+        ({"TRACKER_INTERVAL": "0"}, "TRACKER_INTERVAL must be a positive number"),
+        ({"TRACKER_TRUST_PROXY": "maybe"}, "TRACKER_TRUST_PROXY='maybe' is not a valid bool"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must start with redis://"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL='loud' must be one of debug, info, warning, error"),
+        ({"WEB_CONCURRENCY": "4"}, r"WEB_CONCURRENCY \(--workers\) above 1 needs REDIS_URL"),
+    ],
+)
 def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env)
 
 
 def test_cli_reports_bad_configuration_in_one_line() -> None:
-    result = subprocess.run([sys.executable, "-m", "tracker_app", "--port", "1"], cwd=ROOT, capture_output=True,
-                            text=True, env={"PATH": "/usr/bin:/bin", "TRACKER_INTERVAL": "-5"})
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker_app", "--port", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "TRACKER_INTERVAL": "-5"},
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == "tracker: error: TRACKER_INTERVAL must be a positive number, not -5"
 
@@ -56,7 +68,8 @@ def test_cli_help_lists_every_flag_with_its_variable() -> None:
     result = subprocess.run([sys.executable, "-m", "tracker_app", "--help"], cwd=ROOT, capture_output=True, text=True)
     flagged = [declared for declared in declarations() if declared.flag]
     assert {"--host", "--port", "--redis-url", "--interval", "--allowlist", "--workers", "--log-level"} == {
-        declared.option for declared in flagged}
+        declared.option for declared in flagged
+    }
     for declared in flagged:
         assert declared.option in result.stdout
         assert f"[{declared.env}, default" in result.stdout
@@ -78,14 +91,17 @@ def test_a_bad_flag_is_named_by_argparse(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_settings_survive_the_trip_to_a_worker() -> None:
-    settings = Settings.from_env({"TRACKER_ALLOWLIST": "a.txt", "TRACKER_TRUST_PROXY": "on"}, interval=7,
-                                 log_level="warning", peer_ttl_factor=1.5)
+    settings = Settings.from_env(
+        {"TRACKER_ALLOWLIST": "a.txt", "TRACKER_TRUST_PROXY": "on"},
+        interval=7,
+        log_level="warning",
+        peer_ttl_factor=1.5,
+    )
     assert Settings.from_env(settings.to_env()) == settings
 
 
 def test_unknown_tracker_variables_name_the_nearest_setting() -> None:
-    warnings = unknown_variables({"TRACKER_INTERVALL": "30", "TRACKER_INTERVAL": "30", "TRACKERS": "x",
-                                  "PATH": "/bin"})
+    warnings = unknown_variables({"TRACKER_INTERVALL": "30", "TRACKER_INTERVAL": "30", "TRACKERS": "x", "PATH": "/bin"})
     assert warnings == ["TRACKER_INTERVALL is not a tracker setting and is ignored; did you mean TRACKER_INTERVAL?"]
 
 
@@ -93,7 +109,8 @@ def test_the_configuration_doc_is_generated_from_the_settings() -> None:
     path = ROOT / "docs/configuration.md"
     document = path.read_text()
     assert configdoc.update(document) == document, (
-        "docs/configuration.md is stale: run `python -m tracker_app.configdoc docs/configuration.md`")
+        "docs/configuration.md is stale: run `python -m tracker_app.configdoc docs/configuration.md`"
+    )
     for declared in declarations():
         assert f"| `{declared.env}` |" in document
 
@@ -101,11 +118,30 @@ def test_the_configuration_doc_is_generated_from_the_settings() -> None:
 def test_workers_get_the_flags_and_the_unknown_variable_warning_is_logged(redis_url: str) -> None:
     """Two worker processes started with flags only: both answer with the flagged interval."""
     port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"},  # as start_tracker
-           "TRACKER_INTERVALL": "9", "REDIS_URL": redis_url}
-    proc = subprocess.Popen([sys.executable, "-m", "tracker_app", "--port", str(port), "--workers", "2",
-                             "--interval", "7", "--log-level", "warning"], cwd=ROOT, env=env,
-                            stderr=subprocess.PIPE, text=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"},  # as start_tracker
+        "TRACKER_INTERVALL": "9",
+        "REDIS_URL": redis_url,
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tracker_app",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--interval",
+            "7",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     server = Server("tracker", proc, port)
     try:
         _wait_until(lambda: httpx.get(f"{server.http_url}/health", timeout=2).status_code == 200, server)

@@ -41,8 +41,13 @@ def test_python_refuses_the_bad_magnets(magnet: str) -> None:
 @pytest.fixture(scope="module")
 def player() -> dict[str, Any]:
     """What the player's format.js says of the table, and its lists, run in node."""
-    done = subprocess.run(["node", str(ROOT / "tests/support/format_check.mjs"), str(TABLE_PATH)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        ["node", str(ROOT / "tests/support/format_check.mjs"), str(TABLE_PATH)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result
@@ -50,8 +55,9 @@ def player() -> dict[str, Any]:
 
 def test_player_agrees_with_the_table(player: dict[str, Any]) -> None:
     accepted = [c["case"] for c, problem in zip(TABLE["bad"], player["verdicts"]["bad"], strict=True) if not problem]
-    refused = {c["case"]: problem for c, problem in zip(TABLE["good"], player["verdicts"]["good"], strict=True)
-               if problem}
+    refused = {
+        c["case"]: problem for c, problem in zip(TABLE["good"], player["verdicts"]["good"], strict=True) if problem
+    }
     assert accepted == [] and refused == {}, f"the player accepts {accepted} and refuses {refused}"
 
 

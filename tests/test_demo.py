@@ -35,9 +35,15 @@ class Demo:
         env = {**os.environ, "DEMO_DIR": str(folder), "PORT": str(port)}
         # A background job of a script (how a CI runner may start the suite) inherits SIGINT ignored.
         command = ["env", "--ignore-signal=INT"] if sigint_ignored else []
-        self.proc = subprocess.Popen([*command, str(ROOT / "scripts/demo")], cwd=ROOT, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [*command, str(ROOT / "scripts/demo")],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -61,8 +67,11 @@ class Demo:
         try:
             return self.proc.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"scripts/demo had not exited {STOP_TIMEOUT} s after SIGINT; its processes "
-                        f"{self.processes()} and output:\n{''.join(self.output)}", pytrace=False)
+            pytest.fail(
+                f"scripts/demo had not exited {STOP_TIMEOUT} s after SIGINT; its processes "
+                f"{self.processes()} and output:\n{''.join(self.output)}",
+                pytrace=False,
+            )
 
     def processes(self) -> dict[int, str]:
         """Every live process of the demo's session: pid -> command line."""

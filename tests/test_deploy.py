@@ -42,10 +42,16 @@ def test_procfile_web_runs_a_replica_on_port_on_all_interfaces() -> None:
 
 def test_procfile_worker_seeds_on_seed_port_on_all_interfaces(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "SEED_PORT": str(port), "SEED_STATE": str(tmp_path / "state"), "SEED_STUN_SERVER": "",
-           "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}"}
-    proc = subprocess.Popen(["sh", "-c", f"exec {procfile()['worker']}"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "SEED_PORT": str(port),
+        "SEED_STATE": str(tmp_path / "state"),
+        "SEED_STUN_SERVER": "",
+        "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
+    }
+    proc = subprocess.Popen(
+        ["sh", "-c", f"exec {procfile()['worker']}"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
     try:
         first = proc.stdout.readline()
         assert f"BitTorrent port {port}" in first

@@ -48,8 +48,9 @@ def wait_for_stats(tracker: Server, done, timeout: float = 20) -> dict:
         time.sleep(0.2)
 
 
-def test_publish_from_one_browser_play_in_another(playwright: Playwright, tracker: Server, site_url: str,
-                                                  tmp_path: Path) -> None:
+def test_publish_from_one_browser_play_in_another(
+    playwright: Playwright, tracker: Server, site_url: str, tmp_path: Path
+) -> None:
     video = make_video(tmp_path / "my holiday.mp4", seconds=4)
     with chromium(playwright) as publisher_browser, chromium(playwright) as viewer_browser:
         publisher = publisher_browser.new_page()
@@ -59,8 +60,7 @@ def test_publish_from_one_browser_play_in_another(playwright: Playwright, tracke
         assert publisher.locator(".vs-publish-trackers").input_value() == tracker.ws_url
         publisher.set_input_files(".vs-publish-file", str(video))
         publisher.click(".vs-publish-form button[type=submit]")
-        publisher.wait_for_function("document.querySelector('.vs-magnet').value.startsWith('magnet:')",
-                                    timeout=20_000)
+        publisher.wait_for_function("document.querySelector('.vs-magnet').value.startsWith('magnet:')", timeout=20_000)
         magnet = publisher.locator(".vs-magnet").input_value()
         assert magnet.startswith("magnet:?xt=urn:btih:") and "holiday.mp4" in magnet
         assert publisher.locator(".vs-share-link").input_value() == f"{site_url}/share/#{magnet}"

@@ -34,6 +34,9 @@ def test_exported_names_are_pinned(package: str) -> None:
 def test_every_public_name_is_exported(package: str) -> None:
     """As httpx checks: a name imported into ``__init__`` without a ``_`` is in ``__all__``."""
     module = importlib.import_module(package)
-    public = {name for name, value in vars(module).items()
-              if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"}
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
+    }
     assert public == set(getattr(module, "__all__", []))

@@ -58,8 +58,11 @@ def _base_closure() -> set[str]:
 
 def _not_installed_by_base() -> list[str]:
     base = _base_closure() | {"videoswarm"}
-    return sorted(module for module, dists in importlib.metadata.packages_distributions().items()
-                  if not {canonicalize_name(d) for d in dists} & base)
+    return sorted(
+        module
+        for module, dists in importlib.metadata.packages_distributions().items()
+        if not {canonicalize_name(d) for d in dists} & base
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,16 +75,21 @@ def base_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(folder), "VIDEOSWARM_TEST_NOT_INSTALLED": json.dumps(blocked)}
 
 
-@pytest.mark.parametrize("command, extra", [
-    (["seed", "add", "clip.mp4", "--tracker", "ws://127.0.0.1:8000"], "seed"),
-    (["seed", "run"], "seed"),
-    (["sitegen", "build"], "site"),
-    (["sitegen", "--help"], "site"),
-])
-def test_without_its_extra_a_command_names_what_to_install(base_env: dict[str, str], command: list[str],
-                                                           extra: str) -> None:
-    result = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=ROOT, env=base_env, capture_output=True,
-                            text=True)
+@pytest.mark.parametrize(
+    "command, extra",
+    [
+        (["seed", "add", "clip.mp4", "--tracker", "ws://127.0.0.1:8000"], "seed"),
+        (["seed", "run"], "seed"),
+        (["sitegen", "build"], "site"),
+        (["sitegen", "--help"], "site"),
+    ],
+)
+def test_without_its_extra_a_command_names_what_to_install(
+    base_env: dict[str, str], command: list[str], extra: str
+) -> None:
+    result = subprocess.run(
+        [str(BIN / command[0]), *command[1:]], cwd=ROOT, env=base_env, capture_output=True, text=True
+    )
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     [line] = result.stderr.splitlines()
@@ -90,12 +98,18 @@ def test_without_its_extra_a_command_names_what_to_install(base_env: dict[str, s
 
 
 def test_the_tracker_runs_on_the_base_install(base_env: dict[str, str]) -> None:
-    result = subprocess.run([str(BIN / "tracker"), "--port", "0"], cwd=ROOT, env=base_env, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [str(BIN / "tracker"), "--port", "0"], cwd=ROOT, env=base_env, capture_output=True, text=True
+    )
     assert result.returncode == 2  # got as far as checking its settings
     assert result.stderr.strip() == "tracker: error: PORT must be between 1 and 65535, not 0"
-    imported = subprocess.run([sys.executable, "-c", "import tracker_app.__main__, tracker_app.configdoc"],
-                              cwd=ROOT, env=base_env, capture_output=True, text=True)
+    imported = subprocess.run(
+        [sys.executable, "-c", "import tracker_app.__main__, tracker_app.configdoc"],
+        cwd=ROOT,
+        env=base_env,
+        capture_output=True,
+        text=True,
+    )
     assert imported.returncode == 0, imported.stderr
 
 

@@ -35,7 +35,8 @@ async def scrape_counts(url: str, info_hash: bytes) -> tuple[int, int]:
 
 
 async def test_a_killed_replicas_peer_ids_are_free_again_within_seconds(
-        shared: tuple[dict[str, str], list[int]]) -> None:
+    shared: tuple[dict[str, str], list[int]],
+) -> None:
     """At the default 120 s interval (peer TTL 300 s), the same peer_id is accepted on the survivor."""
     env, _ = shared
     doomed, survivor = start_tracker(**env), start_tracker(**env)
@@ -61,16 +62,19 @@ async def test_a_killed_replicas_peer_ids_are_free_again_within_seconds(
             assert time.monotonic() - killed < 15, "the dead replica's peers were not cleared out within 15 s"
             await asyncio.sleep(0.1)
         cleared = time.monotonic() - killed
-        print(f"{env.get('REDIS_CLUSTER') and 'cluster' or 'redis'}: peer_id taken over {took_over:.2f} s after "
-              f"SIGKILL, dead replica's other peers gone after {cleared:.2f} s (interval 120 s)")
+        print(
+            f"{env.get('REDIS_CLUSTER') and 'cluster' or 'redis'}: peer_id taken over {took_over:.2f} s after "
+            f"SIGKILL, dead replica's other peers gone after {cleared:.2f} s (interval 120 s)"
+        )
     finally:
         survivor.stop()
         doomed.kill()
 
 
 def test_a_cluster_relays_through_sharded_channels(redis_cluster: list[Server]) -> None:
-    replicas = [start_tracker(redis_url=f"redis://127.0.0.1:{node.port}/0", REDIS_CLUSTER="true")
-                for node in redis_cluster[:2]]
+    replicas = [
+        start_tracker(redis_url=f"redis://127.0.0.1:{node.port}/0", REDIS_CLUSTER="true") for node in redis_cluster[:2]
+    ]
     try:
         asyncio.run(signal_across(replicas[0].ws_url, replicas[1].ws_url))
         for replica in replicas:

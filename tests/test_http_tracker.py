@@ -23,8 +23,9 @@ from tests.support.processes import Server, start_tracker
 from tests.support.wsclient import Peer, random_id
 
 
-def announce(base: str, info_hash: bytes, peer_id: bytes, port: int, headers: dict | None = None,
-             **params: object) -> dict:
+def announce(
+    base: str, info_hash: bytes, peer_id: bytes, port: int, headers: dict | None = None, **params: object
+) -> dict:
     query = f"info_hash={quote_from_bytes(info_hash)}&peer_id={quote_from_bytes(peer_id)}&port={port}"
     query += "".join(f"&{k}={v}" for k, v in {"uploaded": 0, "downloaded": 0, "left": 100, **params}.items())
     response = httpx.get(f"{base}/announce?{query}", headers=headers)
@@ -43,8 +44,10 @@ def ascii_id() -> bytes:
 
 def compact(entries: bytes, size: int = 6) -> list[tuple[str, int]]:
     family = socket.AF_INET if size == 6 else socket.AF_INET6
-    return [(socket.inet_ntop(family, entries[i:i + size - 2]), struct.unpack(">H", entries[i + size - 2:i + size])[0])
-            for i in range(0, len(entries), size)]
+    return [
+        (socket.inet_ntop(family, entries[i : i + size - 2]), struct.unpack(">H", entries[i + size - 2 : i + size])[0])
+        for i in range(0, len(entries), size)
+    ]
 
 
 def test_announce_returns_a_compact_peer_list(target: Target) -> None:
@@ -84,22 +87,28 @@ def test_scrape_one_several_and_all(target: Target) -> None:
     assert {first, second} <= set(scrape(target.http(0), [])[b"files"])
 
 
-@pytest.mark.parametrize("query, reason", [
-    ("peer_id=x&port=1", b"info_hash"),
-    ("info_hash=abc&peer_id=abcdefghijklmnopqrst&port=1", b"info_hash"),
-])
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("peer_id=x&port=1", b"info_hash"),
+        ("info_hash=abc&peer_id=abcdefghijklmnopqrst&port=1", b"info_hash"),
+    ],
+)
 def test_bad_announce_gets_a_bencoded_failure_reason(target: Target, query: str, reason: bytes) -> None:
     response = httpx.get(f"{target.http(0)}/announce?{query}")
     assert reason in bdecode(response.content)[b"failure reason"]
 
 
-@pytest.mark.parametrize("query, reason", [
-    ("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=abcdefghijklmnopqrst", b"port must be a number"),
-    ("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=abcdefghijklmnopqrst&port=99999", b"port must be a number"),
-    ("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=abcdefghijklmnopqrst&port=1&left=lots", b"left must be a whole"),
-    ("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=abcdefghijklmnopqrst&port=1&event=dance", b"invalid event"),
-    ("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=short&port=1", b"peer_id must be 20 bytes"),
-])
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=abcdefghijklmnopqrst", b"port must be a number"),
+        ("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=abcdefghijklmnopqrst&port=99999", b"port must be a number"),
+        ("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=abcdefghijklmnopqrst&port=1&left=lots", b"left must be a whole"),
+        ("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=abcdefghijklmnopqrst&port=1&event=dance", b"invalid event"),
+        ("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=short&port=1", b"peer_id must be 20 bytes"),
+    ],
+)
 def test_each_bad_field_is_named(ours: Target, query: str, reason: bytes) -> None:
     assert reason in bdecode(httpx.get(f"{ours.http(0)}/announce?{query}").content)[b"failure reason"]
 

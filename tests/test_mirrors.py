@@ -78,11 +78,21 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origin]:
     trackers = [tracker.ws_url, f"{tracker.http_url}/announce"]
     content, state, site = root / "content", root / "state", root / "site"
     web_seed_port = free_port()
-    videos = {"clip": make_clip(root / "media" / "clip.mp4", seconds=4),
-              "short": make_video(root / "media" / "short.mp4", seconds=2)}
+    videos = {
+        "clip": make_clip(root / "media" / "clip.mp4", seconds=4),
+        "short": make_video(root / "media" / "short.mp4", seconds=2),
+    }
     for video in videos.values():
-        add(video, *[a for url in trackers for a in ("--tracker", url)],
-            "--webseed", f"http://127.0.0.1:{web_seed_port}/", "--state", state, "--content", content)
+        add(
+            video,
+            *[a for url in trackers for a in ("--tracker", url)],
+            "--webseed",
+            f"http://127.0.0.1:{web_seed_port}/",
+            "--state",
+            state,
+            "--content",
+            content,
+        )
     for name, date in (("clip", datetime.date(2024, 5, 2)), ("short", datetime.date(2024, 5, 1))):
         entry = frontmatter.load(content / f"{name}.md")
         entry["date"] = date
@@ -127,19 +137,31 @@ def test_feeds_validate(origin: Origin) -> None:
 
     for page in ("", "clip/", "share/"):
         html = httpx.get(f"{origin.url}/{page}").text
-        assert f'<link rel="alternate" type="application/rss+xml" title="Test videos" href="{origin.url}/feed.xml">' \
+        assert (
+            f'<link rel="alternate" type="application/rss+xml" title="Test videos" href="{origin.url}/feed.xml">'
             in html
+        )
         assert f'type="application/feed+json" title="Test videos" href="{origin.url}/feed.json"' in html
 
 
 def test_feed_limit_and_no_feed_without_site_url(origin: Origin, tmp_path: Path) -> None:
-    limited = build_site(origin.content, tmp_path / "limited",
-                         site_config(tmp_path / "limited.yml", [], "https://v.example.org/", feed_limit=1))
+    limited = build_site(
+        origin.content,
+        tmp_path / "limited",
+        site_config(tmp_path / "limited.yml", [], "https://v.example.org/", feed_limit=1),
+    )
     assert len(json.loads((limited / "feed.json").read_text())["items"]) == 1
     assert len(feedparser.parse((limited / "feed.xml").read_bytes()).entries) == 1
 
-    done = run_sitegen("build", "--content", origin.content, "--out", tmp_path / "plain", "-f",
-                       site_config(tmp_path / "plain.yml", [], None))
+    done = run_sitegen(
+        "build",
+        "--content",
+        origin.content,
+        "--out",
+        tmp_path / "plain",
+        "-f",
+        site_config(tmp_path / "plain.yml", [], None),
+    )
     assert done.returncode == 0, done.stderr
     assert "no site_url in mkdocs.yml, so no feed.xml or feed.json" in done.stderr
     assert not (tmp_path / "plain" / "feed.xml").exists() and not (tmp_path / "plain" / "feed.json").exists()
@@ -148,8 +170,11 @@ def test_feed_limit_and_no_feed_without_site_url(origin: Origin, tmp_path: Path)
 
 def test_listed_mirrors_are_in_the_magnet_and_the_url_list(origin: Origin, tmp_path: Path) -> None:
     mirrors = ["https://mirror-one.example.org/", "https://mirror-two.example.net/videos"]
-    site = build_site(origin.content, tmp_path / "site",
-                      site_config(tmp_path / "mkdocs.yml", [], "https://v.example.org/", mirrors=mirrors))
+    site = build_site(
+        origin.content,
+        tmp_path / "site",
+        site_config(tmp_path / "mkdocs.yml", [], "https://v.example.org/", mirrors=mirrors),
+    )
     original = (origin.content / "clip.torrent").read_bytes()
     published = (site / "clip" / "clip.torrent").read_bytes()
     expected = ["https://mirror-one.example.org/clip.mp4", "https://mirror-two.example.net/videos/clip.mp4"]
@@ -225,11 +250,15 @@ def test_a_follower_mirrors_the_site_and_plays_it_alone(origin: Origin, playwrig
 
 # --- Bad input and faults ---
 
+
 def rss_feed(items: list[tuple[str, str | None]]) -> str:
     """A hand-written RSS 2.0 feed: (title, .torrent URL or None) per item, as other sites write them."""
-    body = "".join(f"<item><title>{title}</title><link>https://elsewhere.example.org/{n}</link>"
-                   + (f'<enclosure url="{url}" length="1" type="{TORRENT}"/>' if url else "") + "</item>"
-                   for n, (title, url) in enumerate(items))
+    body = "".join(
+        f"<item><title>{title}</title><link>https://elsewhere.example.org/{n}</link>"
+        + (f'<enclosure url="{url}" length="1" type="{TORRENT}"/>' if url else "")
+        + "</item>"
+        for n, (title, url) in enumerate(items)
+    )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bad</title>{body}</channel></rss>'
 
 
@@ -268,22 +297,33 @@ def bad_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BadSite]:
     (pages / "garbage.xml").write_text("<rss><channel><item><title>unclosed")
     try:
         with StaticSite(pages) as server:
-            (pages / "feed.xml").write_text(rss_feed([
-                ("Good", f"{server.url}/good.torrent"), ("Missing", f"{server.url}/missing.torrent"),
-                ("Broken", f"{server.url}/bad.torrent"), ("Large", f"{server.url}/large.torrent"),
-                ("Escape", f"{server.url}/escape.torrent"), ("Plain", None),
-            ]))
+            (pages / "feed.xml").write_text(
+                rss_feed(
+                    [
+                        ("Good", f"{server.url}/good.torrent"),
+                        ("Missing", f"{server.url}/missing.torrent"),
+                        ("Broken", f"{server.url}/bad.torrent"),
+                        ("Large", f"{server.url}/large.torrent"),
+                        ("Escape", f"{server.url}/escape.torrent"),
+                        ("Plain", None),
+                    ]
+                )
+            )
             yield BadSite(server.url, media, web_seed)
     finally:
         web_seed.stop()
 
 
-@pytest.mark.parametrize(("path", "message"), [
-    (None, "cannot fetch the feed"),
-    ("/", "is a web page with no feed link"),
-    ("/garbage.xml", "is not an RSS, Atom or JSON feed"),
-    ("/nope.xml", "the feed answered HTTP 404"),
-], ids=["unreachable", "no feed", "malformed feed", "missing feed"])
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (None, "cannot fetch the feed"),
+        ("/", "is a web page with no feed link"),
+        ("/garbage.xml", "is not an RSS, Atom or JSON feed"),
+        ("/nope.xml", "the feed answered HTTP 404"),
+    ],
+    ids=["unreachable", "no feed", "malformed feed", "missing feed"],
+)
 def test_follow_refuses_what_is_not_a_feed(bad_site: BadSite, tmp_path: Path, path: str | None, message: str) -> None:
     url = f"http://127.0.0.1:{free_port()}/" if path is None else bad_site.url + path
     done = seed("follow", url, "--state", tmp_path / "state")
@@ -313,8 +353,9 @@ def test_bad_items_are_reported_and_block_nothing(bad_site: BadSite, tmp_path: P
         # Nobody has this one's data: it waits at 0 % without holding up the others, inside the state directory.
         [waiting] = [t for name, t in status.items() if name.endswith("escape.mp4")]
         assert waiting["state"] == "downloading" and waiting["progress"] == 0 and waiting["source"] == "bad"
-        assert all(state / "mirror" / "data" / waiting["info_hash"] in path.parents
-                   for path in tmp_path.rglob("*escape*")), "the torrent's name cannot leave its folder"
+        assert all(
+            state / "mirror" / "data" / waiting["info_hash"] in path.parents for path in tmp_path.rglob("*escape*")
+        ), "the torrent's name cannot leave its folder"
         assert "Traceback" not in mirror.log and mirror.proc.poll() is None
         text = seed("status", "--state", state).stdout
         assert f"following bad ({bad_site.url}/feed.xml): 6 listed, 1 mirrored, 1 downloading" in text
@@ -333,14 +374,17 @@ def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
     disk.close()
 
 
-def test_a_full_disk_is_reported_and_its_partial_data_not_kept(bad_site: BadSite, small_disk: SmallDisk,
-                                                              tmp_path: Path) -> None:
+def test_a_full_disk_is_reported_and_its_partial_data_not_kept(
+    bad_site: BadSite, small_disk: SmallDisk, tmp_path: Path
+) -> None:
     """Two videos of about 0.55 MB on a 1 MiB disk: each fits, both do not."""
     pages = tmp_path / "pages"
     pages.mkdir()
     base = f"http://127.0.0.1:{bad_site.web_seed.port}/"
-    files = {name: make_video(tmp_path / "media" / f"{name}.mp4", seconds=1, size="640x360", noisy=True)
-             for name in ("first", "second")}
+    files = {
+        name: make_video(tmp_path / "media" / f"{name}.mp4", seconds=1, size="640x360", noisy=True)
+        for name in ("first", "second")
+    }
     bad_site.web_seed.update({**{f"{n}.mp4": p for n, p in files.items()}})
     for name, path in files.items():
         (pages / f"{name}.torrent").write_bytes(make_torrent(path, [], [base + path.name], progress=False))

@@ -52,8 +52,10 @@ async def recovery_after(outage: float, workdir: Path, port: int) -> float:
         recovered = time.monotonic() - back
         assert all(health(r) == 200 for r in replicas)
         assert all(r.proc.poll() is None for r in replicas), "replicas stayed up"
-        print(f"outage {outage:.0f} s: /health 200 again {healthy:.2f} s and offers cross replicas again "
-              f"{recovered:.2f} s after Redis came back")
+        print(
+            f"outage {outage:.0f} s: /health 200 again {healthy:.2f} s and offers cross replicas again "
+            f"{recovered:.2f} s after Redis came back"
+        )
         return recovered
     finally:
         for replica in replicas:

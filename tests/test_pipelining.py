@@ -35,8 +35,9 @@ async def test_announces_in_one_loop_turn_each_get_their_own_reply(own_redis: Se
     try:
         swarms = [os.urandom(20) for _ in range(40)]
         # Swarm i gets i seeders, all announced in the same loop turns, so batches mix swarms.
-        await asyncio.gather(*(store.announce(h, peer(n, True), Event.STARTED, 0)
-                               for i, h in enumerate(swarms) for n in range(i)))
+        await asyncio.gather(
+            *(store.announce(h, peer(n, True), Event.STARTED, 0) for i, h in enumerate(swarms) for n in range(i))
+        )
         results = await asyncio.gather(*(store.announce(h, peer(1000, False), Event.STARTED, 5) for h in swarms))
         assert [(r.complete, r.incomplete) for r in results] == [(i, 1) for i in range(40)]
         assert [len(r.peers) for r in results] == [min(i, 5) for i in range(40)]

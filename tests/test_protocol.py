@@ -113,8 +113,9 @@ async def test_every_event_real_clients_send(target: Target) -> None:
         for event in ("empty", "paused", None, "update"):
             reply = await leecher.announce(info_hash, event=event, left=10)
             assert (reply["complete"], reply["incomplete"]) == (1, 1), event
-        await leecher.send({"action": "announce", "event": "stopped", "info_hash": text(info_hash),
-                            "peer_id": text(leecher.peer_id)})
+        await leecher.send(
+            {"action": "announce", "event": "stopped", "info_hash": text(info_hash), "peer_id": text(leecher.peer_id)}
+        )
         await leecher.recv()
         await asyncio.sleep(0.1)
         files = (await seeder.scrape(info_hash))["files"][text(info_hash)]

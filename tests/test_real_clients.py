@@ -110,10 +110,18 @@ def test_http_announce_lists_the_seeder_compactly(
     seeder = libtorrent_peers()
     torrent = seed_with_libtorrent(seeder, random_file(tmp_path), announce)
 
-    query = urlencode({
-        "info_hash": info_hash(torrent), "peer_id": b"-VS0001-" + os.urandom(12), "port": 6999,
-        "uploaded": 0, "downloaded": 0, "left": 1, "compact": 1, "event": "started",
-    })
+    query = urlencode(
+        {
+            "info_hash": info_hash(torrent),
+            "peer_id": b"-VS0001-" + os.urandom(12),
+            "port": 6999,
+            "uploaded": 0,
+            "downloaded": 0,
+            "left": 1,
+            "compact": 1,
+            "event": "started",
+        }
+    )
     response = httpx.get(f"{announce}?{query}", timeout=5)
 
     assert response.status_code == 200
@@ -121,4 +129,4 @@ def test_http_announce_lists_the_seeder_compactly(
     peers = reply[b"peers"]
     assert isinstance(peers, bytes) and len(peers) % 6 == 0, reply
     seeder_entry = socket.inet_aton("127.0.0.1") + struct.pack(">H", seeder.port)
-    assert seeder_entry in {peers[i:i + 6] for i in range(0, len(peers), 6)}, reply
+    assert seeder_entry in {peers[i : i + 6] for i in range(0, len(peers), 6)}, reply

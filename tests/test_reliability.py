@@ -25,9 +25,14 @@ from tests.support.wsclient import Peer, random_id, sdp, text
 @pytest.fixture(scope="module")
 def strict() -> Iterator[Server]:
     """A replica with small limits, so each one is cheap to reach."""
-    server = start_tracker(TRACKER_MAX_FRAME="4096", TRACKER_MAX_CONNECTIONS_PER_IP="3", TRACKER_MAX_ANNOUNCES="5",
-                           TRACKER_MAX_OFFERS="4", TRACKER_PING_INTERVAL="0.5",
-                           TRACKER_MAX_SCRAPE="3")
+    server = start_tracker(
+        TRACKER_MAX_FRAME="4096",
+        TRACKER_MAX_CONNECTIONS_PER_IP="3",
+        TRACKER_MAX_ANNOUNCES="5",
+        TRACKER_MAX_OFFERS="4",
+        TRACKER_PING_INTERVAL="0.5",
+        TRACKER_MAX_SCRAPE="3",
+    )
     yield server
     server.stop()
 
@@ -71,7 +76,9 @@ async def test_too_many_connections_from_one_address_are_closed_cleanly(strict: 
                 await extra.recv()
             assert closed.value.rcvd is not None
             assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
-                1008, "too many connections from this address")
+                1008,
+                "too many connections from this address",
+            )
         assert (await peers[0].announce(random_id(), left=0))["complete"] == 1
     finally:
         for peer in peers:
@@ -92,8 +99,12 @@ def test_a_socket_that_ignores_pings_is_closed(strict: Server) -> None:
     """A dead client (no pongs) is dropped after one ping interval plus its timeout."""
     with socket.create_connection(("127.0.0.1", strict.port), timeout=10) as raw:
         key = base64.b64encode(os.urandom(16)).decode()
-        raw.sendall((f"GET /announce HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        raw.sendall(
+            (
+                f"GET /announce HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
         assert b"101" in raw.recv(1024).split(b"\r\n")[0]
         started = time.monotonic()
         while raw.recv(1024):  # pings, then the close frame: we answer none of them
@@ -196,8 +207,13 @@ async def test_allowlist_changes_apply_without_restart(tmp_path: Path) -> None:
 
 def _junk(rng: random.Random, info_hash: bytes) -> str | bytes:
     """Malformed frames of every kind a broken or hostile client sends."""
-    good = {"action": "announce", "info_hash": text(info_hash), "peer_id": text(random_id()), "left": 1,
-            "offers": [{"offer_id": text(random_id()), "offer": sdp("offer", "junk")}]}
+    good = {
+        "action": "announce",
+        "info_hash": text(info_hash),
+        "peer_id": text(random_id()),
+        "left": 1,
+        "offers": [{"offer_id": text(random_id()), "offer": sdp("offer", "junk")}],
+    }
     choice = rng.randrange(6)
     if choice == 0:
         return os.urandom(rng.randrange(1, 300))
@@ -210,8 +226,16 @@ def _junk(rng: random.Random, info_hash: bytes) -> str | bytes:
         return '{"action": "announce", "info_hash": "' + "\\u20ac" * 20 + '"}'
     if choice == 4:
         return '{"action": "scrape", "info_hash": [' + ",".join(['"abc"'] * rng.randrange(1, 20)) + "]}"
-    return json.dumps({"action": "announce", "answer": {"sdp": "x"}, "info_hash": "a" * 20, "peer_id": "b" * 20,
-                       "to_peer_id": "c" * 20, "offer_id": "d" * 20})
+    return json.dumps(
+        {
+            "action": "announce",
+            "answer": {"sdp": "x"},
+            "info_hash": "a" * 20,
+            "peer_id": "b" * 20,
+            "to_peer_id": "c" * 20,
+            "offer_id": "d" * 20,
+        }
+    )
 
 
 async def test_a_barrage_of_malformed_messages_leaves_signalling_working(ours: Target) -> None:

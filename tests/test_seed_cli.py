@@ -45,8 +45,16 @@ def refuse(*args: str | Path, state: Path, exit_code: int, message: str, user: i
 
 def test_add_writes_the_entry_the_site_generator_reads(video: Path, tmp_path: Path) -> None:
     content, state = tmp_path / "content", tmp_path / "state"
-    magnet = add(video, *[a for url in TRACKERS for a in ("--tracker", url)], "--webseed", "https://cdn.example.org/v/",
-                 "--state", state, "--content", content)
+    magnet = add(
+        video,
+        *[a for url in TRACKERS for a in ("--tracker", url)],
+        "--webseed",
+        "https://cdn.example.org/v/",
+        "--state",
+        state,
+        "--content",
+        content,
+    )
 
     entry = load_entry(content / "big-buck-bunny-2008.md")
     assert entry.magnet.uri == magnet
@@ -70,16 +78,20 @@ def test_adding_twice_is_harmless_and_keeps_the_publishers_text(video: Path, tmp
 
     assert second == first
     assert "A rabbit" in entry.read_text()
-    assert sorted(p.name for p in content.iterdir()) == ["big-buck-bunny-2008.jpg", "big-buck-bunny-2008.md",
-                                                         "big-buck-bunny-2008.torrent"]
+    assert sorted(p.name for p in content.iterdir()) == [
+        "big-buck-bunny-2008.jpg",
+        "big-buck-bunny-2008.md",
+        "big-buck-bunny-2008.torrent",
+    ]
     assert len(list((state / "torrents").glob("*.json"))) == 1
 
 
 def test_a_file_that_is_not_a_browser_video_is_added_with_a_warning(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("not a video\n" * 100)
-    done = seed("add", "-q", notes, "--tracker", TRACKERS[0], "--state", tmp_path / "state",
-                "--content", tmp_path / "content")
+    done = seed(
+        "add", "-q", notes, "--tracker", TRACKERS[0], "--state", tmp_path / "state", "--content", tmp_path / "content"
+    )
     assert done.returncode == 0, done.stderr
     assert "seed: warning:" in done.stderr and "not a browser-playable video" in done.stderr
     assert done.stdout.splitlines()[-1].startswith("magnet:?xt=urn:btih:")
@@ -116,8 +128,18 @@ def test_unreadable_file(shared_dir: Path, video: Path) -> None:
     state = shared_dir / "state"
     state.mkdir(mode=0o777)
     state.chmod(0o777)
-    refuse("add", secret, "--tracker", TRACKERS[0], "--content", shared_dir, state=state, exit_code=2,
-           message="cannot read it: Permission denied", user=NOBODY)
+    refuse(
+        "add",
+        secret,
+        "--tracker",
+        TRACKERS[0],
+        "--content",
+        shared_dir,
+        state=state,
+        exit_code=2,
+        message="cannot read it: Permission denied",
+        user=NOBODY,
+    )
 
 
 @pytest.mark.parametrize("url", ["udp://tracker.example.org:1337", "tracker.example.org/announce", "ws://"])
@@ -126,21 +148,36 @@ def test_tracker_url_must_be_ws_or_http(state: Path, video: Path, url: str) -> N
 
 
 def test_web_seed_url_must_be_http(state: Path, video: Path) -> None:
-    refuse("add", video, "--tracker", TRACKERS[0], "--webseed", "ftp://example.org/", state=state, exit_code=2,
-           message="web seed 'ftp://example.org/' is not a http:// or https:// URL")
+    refuse(
+        "add",
+        video,
+        "--tracker",
+        TRACKERS[0],
+        "--webseed",
+        "ftp://example.org/",
+        state=state,
+        exit_code=2,
+        message="web seed 'ftp://example.org/' is not a http:// or https:// URL",
+    )
 
 
 def test_state_dir_not_writable(shared_dir: Path, video: Path) -> None:
     state = shared_dir / "state"
     state.mkdir()
-    refuse("add", video, "--tracker", TRACKERS[0], state=state, exit_code=1, message="is not writable",
-           user=NOBODY)
+    refuse("add", video, "--tracker", TRACKERS[0], state=state, exit_code=1, message="is not writable", user=NOBODY)
 
 
 def test_state_dir_below_a_file(tmp_path: Path, video: Path) -> None:
     (tmp_path / "file").write_text("x")
-    refuse("add", video, "--tracker", TRACKERS[0], state=tmp_path / "file" / "state", exit_code=1,
-           message="is not a directory")
+    refuse(
+        "add",
+        video,
+        "--tracker",
+        TRACKERS[0],
+        state=tmp_path / "file" / "state",
+        exit_code=1,
+        message="is not a directory",
+    )
 
 
 @pytest.mark.parametrize("damage", ["marker", "record", "torrent", "foreign"])

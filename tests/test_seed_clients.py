@@ -53,7 +53,12 @@ def tracker(tracker_port: int) -> Iterator[Server]:
 
 
 def test_browser_and_node_download_from_seed_run(
-    video: Path, state: Path, magnet: str, tracker_port: int, browser_a: BrowserPeer, tmp_path: Path,
+    video: Path,
+    state: Path,
+    magnet: str,
+    tracker_port: int,
+    browser_a: BrowserPeer,
+    tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> None:
     # The seeder starts before its tracker is up: the failed announce is retried, not fatal.
@@ -77,7 +82,12 @@ def test_browser_and_node_download_from_seed_run(
 
 
 def test_restart_serves_from_resume_data_without_rehashing(
-    video: Path, state: Path, magnet: str, tracker: Server, browser_b: BrowserPeer, tmp_path: Path,
+    video: Path,
+    state: Path,
+    magnet: str,
+    tracker: Server,
+    browser_b: BrowserPeer,
+    tmp_path: Path,
 ) -> None:
     info_hash = magnet.split("btih:")[1][:40]
     resume = lt.read_resume_data((state / "resume" / f"{info_hash}.resume").read_bytes())
@@ -96,7 +106,11 @@ def test_restart_serves_from_resume_data_without_rehashing(
 
 
 def test_viewers_in_a_row_beyond_one_announces_offers_all_find_the_seeder(
-    video: Path, state: Path, magnet: str, tracker: Server, tmp_path: Path,
+    video: Path,
+    state: Path,
+    magnet: str,
+    tracker: Server,
+    tmp_path: Path,
 ) -> None:
     # libtorrent takes 10 relayed offers per announce (max_webtorrent_offers) and drops the
     # rest until it announces again, 120 s later, unless the seeder renews them.
@@ -134,14 +148,26 @@ _WEB_SEED_DOWNLOAD = """async ([torrentBase64, timeoutMs]) => {
 
 
 def test_web_seed_alone_serves_a_browser(
-    state: Path, _chromium_a: BrowserContext, peer_site: str, tmp_path: Path,
+    state: Path,
+    _chromium_a: BrowserContext,
+    peer_site: str,
+    tmp_path: Path,
 ) -> None:
     video = make_clip(tmp_path / "web seed only.mp4", seconds=4)
     webseed_port = free_port()
     # The only tracker is a closed port, so no peer can ever be found.
     content = tmp_path / "content"
-    add(video, "--tracker", f"ws://127.0.0.1:{free_port()}/announce", "--webseed", f"http://127.0.0.1:{webseed_port}/",
-        "--state", state, "--content", content)
+    add(
+        video,
+        "--tracker",
+        f"ws://127.0.0.1:{free_port()}/announce",
+        "--webseed",
+        f"http://127.0.0.1:{webseed_port}/",
+        "--state",
+        state,
+        "--content",
+        content,
+    )
     torrent = (content / "web-seed-only.torrent").read_bytes()
 
     seeder = SeedRun(state, "--webseed-port", str(webseed_port), log=tmp_path / "webseed.log")

@@ -38,24 +38,64 @@ def ffmpeg(*args: str | Path) -> None:
 def make_index_last(path: Path, seconds: int = 4) -> Path:
     """An H.264/AAC MP4 as phones and editors write it: ``moov`` after ``mdat`` (no +faststart)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    ffmpeg("-f", "lavfi", "-i", f"testsrc=size=320x180:rate=25:duration={seconds}", "-f", "lavfi", "-i",
-           f"sine=duration={seconds}", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", path)
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc=size=320x180:rate=25:duration={seconds}",
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=duration={seconds}",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-shortest",
+        path,
+    )
     return path
 
 
 def make_hevc_mkv(path: Path, seconds: int = 4, size: str = "321x181") -> Path:
     """HEVC and Vorbis in Matroska, which Chromium does not play; odd dimensions on purpose."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    ffmpeg("-f", "lavfi", "-i", f"testsrc=size={size}:rate=25:duration={seconds},noise=alls=40:allf=t",
-           "-f", "lavfi", "-i", f"sine=duration={seconds}", "-c:v", "libx265", "-x265-params", "log-level=error",
-           "-c:a", "libvorbis", "-shortest", path)
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc=size={size}:rate=25:duration={seconds},noise=alls=40:allf=t",
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=duration={seconds}",
+        "-c:v",
+        "libx265",
+        "-x265-params",
+        "log-level=error",
+        "-c:a",
+        "libvorbis",
+        "-shortest",
+        path,
+    )
     return path
 
 
 def make_avi(path: Path, seconds: int, size: str) -> Path:
     """MPEG-4 part 2 in AVI, quick to make and not playable in browsers."""
-    ffmpeg("-f", "lavfi", "-i", f"testsrc=size={size}:rate=25:duration={seconds},noise=alls=40:allf=t",
-           "-c:v", "mpeg4", "-q:v", "2", path)
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc=size={size}:rate=25:duration={seconds},noise=alls=40:allf=t",
+        "-c:v",
+        "mpeg4",
+        "-q:v",
+        "2",
+        path,
+    )
     return path
 
 
@@ -63,10 +103,10 @@ def boxes(path: Path) -> list[bytes]:
     """The MP4's top-level box types, in file order."""
     data, offset, found = path.read_bytes(), 0, []
     while offset + 8 <= len(data):
-        size = int.from_bytes(data[offset:offset + 4], "big")
-        found.append(data[offset + 4:offset + 8])
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        found.append(data[offset + 4 : offset + 8])
         if size == 1:
-            size = int.from_bytes(data[offset + 8:offset + 16], "big")
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
         if size < 8:
             break
         offset += size
@@ -121,7 +161,8 @@ def plays_in_chromium(playwright: Playwright, url: str) -> None:
 
 
 def test_an_mp4_with_its_index_at_the_end_is_remuxed_and_the_copy_is_seeded_and_plays(
-    served: tuple[Path, Path, int, dict[str, str]], playwright: Playwright,
+    served: tuple[Path, Path, int, dict[str, str]],
+    playwright: Playwright,
 ) -> None:
     state, content, port, logs = served
     original = state.parent / "videos" / "late.mp4"
@@ -137,12 +178,17 @@ def test_an_mp4_with_its_index_at_the_end_is_remuxed_and_the_copy_is_seeded_and_
 
 
 def test_transcode_turns_hevc_in_matroska_into_an_mp4_that_plays(
-    served: tuple[Path, Path, int, dict[str, str]], playwright: Playwright,
+    served: tuple[Path, Path, int, dict[str, str]],
+    playwright: Playwright,
 ) -> None:
     state, content, port, logs = served
     copy = seeded_copy(state, "phone.mp4")
-    codecs = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0",
-                             copy], capture_output=True, text=True, check=True).stdout.split()
+    codecs = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", copy],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert codecs == ["h264", "aac"]
     assert "transcoded" in logs["phone.mkv"]
     assert load_entry(content / "phone.md").magnet.name == "phone.mp4"
@@ -159,7 +205,8 @@ def test_without_transcode_an_unplayable_video_is_added_with_a_warning_suggestin
 
 
 def test_the_poster_is_a_jpeg_beside_the_entry_and_a_named_poster_is_kept(
-    served: tuple[Path, Path, int, dict[str, str]], tmp_path: Path,
+    served: tuple[Path, Path, int, dict[str, str]],
+    tmp_path: Path,
 ) -> None:
     _, content, _, _ = served
     for slug in ("late", "phone"):
@@ -195,8 +242,10 @@ def test_vtt_and_srt_files_beside_the_video_become_listed_captions(tmp_path: Pat
     ]
     tracks = load_entry(content / "talk.md").captions
     assert [(t.path.name, t.lang, t.label) for t in tracks] == [
-        ("talk.vtt", None, "Captions"), ("talk.en.vtt", "en", "English"),
-        ("talk.pt-BR.vtt", "pt-BR", "Portuguese (Brazil)")]
+        ("talk.vtt", None, "Captions"),
+        ("talk.en.vtt", "en", "English"),
+        ("talk.pt-BR.vtt", "pt-BR", "Portuguese (Brazil)"),
+    ]
     converted = (content / "talk.pt-BR.vtt").read_text()
     assert converted.startswith("WEBVTT") and "00:00:00.000 --> 00:00:01.500" in converted and "Olá" in converted
     assert (content / "talk.en.vtt").read_bytes() == (tmp_path / "videos" / "talk.en.vtt").read_bytes()
@@ -208,8 +257,15 @@ def test_vtt_and_srt_files_beside_the_video_become_listed_captions(tmp_path: Pat
 @pytest.fixture
 def state(tmp_path: Path) -> Path:
     """A state directory that already holds one torrent, with its content folder beside it."""
-    add(make_clip(tmp_path / "first.mp4", seconds=1), "--tracker", TRACKER, "--state", tmp_path / "state",
-        "--content", tmp_path / "content")
+    add(
+        make_clip(tmp_path / "first.mp4", seconds=1),
+        "--tracker",
+        TRACKER,
+        "--state",
+        tmp_path / "state",
+        "--content",
+        tmp_path / "content",
+    )
     return tmp_path / "state"
 
 
@@ -217,8 +273,7 @@ def unchanged_content(state: Path, *args: str | Path, exit_code: int, message: s
     """``refuse``, and the content folder is left as it was too."""
     content = state.parent / "content"
     before = snapshot(content)
-    refuse("add", *args, "--tracker", TRACKER, "--content", content, state=state, exit_code=exit_code,
-           message=message)
+    refuse("add", *args, "--tracker", TRACKER, "--content", content, state=state, exit_code=exit_code, message=message)
     assert snapshot(content) == before
 
 
@@ -233,14 +288,20 @@ def test_a_corrupt_video_is_refused(state: Path, tmp_path: Path) -> None:
     unchanged_content(state, cut, exit_code=2, message=f"{cut}: not a readable video (")
 
 
-@pytest.mark.parametrize(("name", "text", "problem"), [
-    ("clip.vtt", "WEBVTT\n\n00:00.000 -> nonsense\nHello\n", "not a valid WebVTT caption file"),
-    ("clip.en.vtt", "Hello, no header\n", "not a valid WebVTT caption file"),
-    ("clip.de.srt", "1\n00:00:00,000 --> oops\nHallo\n", "not a valid SubRip (.srt) caption file"),
-    ("clip.fr.vtt", "WEBVTT\n\n", "not a valid WebVTT caption file (no cues in it)"),
-    ("clip.es.vtt", "WEBVTT\n\n00:00.000 --> 00:01.000\nHola\n\n00:02.000 --> later\nmal\n",
-     "not a valid WebVTT caption file (Invalid cue block"),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        ("clip.vtt", "WEBVTT\n\n00:00.000 -> nonsense\nHello\n", "not a valid WebVTT caption file"),
+        ("clip.en.vtt", "Hello, no header\n", "not a valid WebVTT caption file"),
+        ("clip.de.srt", "1\n00:00:00,000 --> oops\nHallo\n", "not a valid SubRip (.srt) caption file"),
+        ("clip.fr.vtt", "WEBVTT\n\n", "not a valid WebVTT caption file (no cues in it)"),
+        (
+            "clip.es.vtt",
+            "WEBVTT\n\n00:00.000 --> 00:01.000\nHola\n\n00:02.000 --> later\nmal\n",
+            "not a valid WebVTT caption file (Invalid cue block",
+        ),
+    ],
+)
 def test_an_invalid_caption_file_is_refused(state: Path, tmp_path: Path, name: str, text: str, problem: str) -> None:
     video = make_clip(tmp_path / "v" / "clip.mp4", seconds=1)
     (tmp_path / "v" / name).write_text(text)
@@ -251,14 +312,35 @@ def test_an_ffmpeg_failure_names_the_file_and_leaves_no_partial_copy(tmp_path: P
     disk = SmallDisk(tmp_path / "disk")  # 1 MiB: the transcoded copy does not fit
     try:
         state = disk.inside / "state"
-        first = disk.run(SEED, "add", "-q", make_clip(tmp_path / "small.mp4", seconds=1), "--tracker", TRACKER,
-                         "--state", state, "--content", tmp_path / "content")
+        first = disk.run(
+            SEED,
+            "add",
+            "-q",
+            make_clip(tmp_path / "small.mp4", seconds=1),
+            "--tracker",
+            TRACKER,
+            "--state",
+            state,
+            "--content",
+            tmp_path / "content",
+        )
         assert first.returncode == 0, first.stderr
         before, content_before = snapshot(disk.outside / "state"), snapshot(tmp_path / "content")
         big = make_avi(tmp_path / "big.avi", seconds=4, size="640x360")
 
-        done = disk.run(SEED, "add", "-q", "--transcode", big, "--tracker", TRACKER, "--state", state,
-                        "--content", tmp_path / "content")
+        done = disk.run(
+            SEED,
+            "add",
+            "-q",
+            "--transcode",
+            big,
+            "--tracker",
+            TRACKER,
+            "--state",
+            state,
+            "--content",
+            tmp_path / "content",
+        )
 
         assert done.returncode == 1
         errors = [line for line in done.stderr.splitlines() if line.startswith("seed: error:")]
@@ -304,8 +386,11 @@ def test_a_file_name_that_is_not_utf8_is_one_clear_error(state: Path, tmp_path: 
     with open(name, "wb") as out:
         out.write(make_clip(tmp_path / "plain.mp4", seconds=1).read_bytes())
     before = snapshot(state)
-    done = subprocess.run([SEED, "add", "-q", name, "--tracker", TRACKER, "--state", state,
-                           "--content", tmp_path / "content"], capture_output=True, timeout=60)
+    done = subprocess.run(
+        [SEED, "add", "-q", name, "--tracker", TRACKER, "--state", state, "--content", tmp_path / "content"],
+        capture_output=True,
+        timeout=60,
+    )
     stderr = done.stderr.decode("utf-8", "replace")
     assert done.returncode == 2, stderr
     errors = [line for line in stderr.splitlines() if line.startswith("seed: error:")]

@@ -23,8 +23,9 @@ def videos(tmp_path: Path) -> tuple[Path, Path, Path]:
     return tuple(make_clip(tmp_path / "videos" / f"{name}.mp4", seconds=1) for name in ("intact", "edited", "cut"))
 
 
-def test_changed_and_truncated_files_are_reported_and_not_served(videos: tuple[Path, Path, Path],
-                                                                 tmp_path: Path) -> None:
+def test_changed_and_truncated_files_are_reported_and_not_served(
+    videos: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
     intact, edited, cut = videos
     state, port = tmp_path / "state", free_port()
     for video in videos:
@@ -72,9 +73,15 @@ class SmallDisk:
         inside.mkdir(parents=True)
         self.inside = inside
         self._holder = subprocess.Popen(
-            ["unshare", "-m", "sh", "-c",
-             f"mount -t tmpfs -o size=1m tmpfs '{inside}' && echo ready && exec sleep 600"],
-            stdout=subprocess.PIPE, text=True,
+            [
+                "unshare",
+                "-m",
+                "sh",
+                "-c",
+                f"mount -t tmpfs -o size=1m tmpfs '{inside}' && echo ready && exec sleep 600",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self._holder.stdout.readline().strip() == "ready"
         self.outside = Path(f"/proc/{self._holder.pid}/root") / inside.relative_to("/")
@@ -107,17 +114,20 @@ def files(directory: Path) -> dict[str, bytes]:
     return {str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
 
 
-def test_full_disk_is_a_clear_error_and_leaves_the_state_whole(small_disk: SmallDisk, videos: tuple,
-                                                               tmp_path: Path) -> None:
+def test_full_disk_is_a_clear_error_and_leaves_the_state_whole(
+    small_disk: SmallDisk, videos: tuple, tmp_path: Path
+) -> None:
     state = small_disk.inside / "state"
-    first = small_disk.run(SEED, "add", "-q", videos[0], "--tracker", TRACKER, "--state", state,
-                           "--content", tmp_path / "content")
+    first = small_disk.run(
+        SEED, "add", "-q", videos[0], "--tracker", TRACKER, "--state", state, "--content", tmp_path / "content"
+    )
     assert first.returncode == 0, first.stderr
     small_disk.fill()
     before = files(small_disk.outside / "state")
 
-    done = small_disk.run(SEED, "add", "-q", videos[1], "--tracker", TRACKER, "--state", state,
-                          "--content", tmp_path / "content")
+    done = small_disk.run(
+        SEED, "add", "-q", videos[1], "--tracker", TRACKER, "--state", state, "--content", tmp_path / "content"
+    )
 
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("seed: error: ")
@@ -125,11 +135,11 @@ def test_full_disk_is_a_clear_error_and_leaves_the_state_whole(small_disk: Small
     assert files(small_disk.outside / "state") == before
 
 
-def test_resume_data_is_replaced_atomically_or_not_at_all(small_disk: SmallDisk, videos: tuple,
-                                                          tmp_path: Path) -> None:
+def test_resume_data_is_replaced_atomically_or_not_at_all(small_disk: SmallDisk, videos: tuple, tmp_path: Path) -> None:
     state = small_disk.inside / "state"
-    magnet = small_disk.run(SEED, "add", "-q", videos[0], "--tracker", TRACKER, "--state", state,
-                            "--content", tmp_path / "content").stdout.split()[-1]
+    magnet = small_disk.run(
+        SEED, "add", "-q", videos[0], "--tracker", TRACKER, "--state", state, "--content", tmp_path / "content"
+    ).stdout.split()[-1]
     resume = small_disk.outside / "state" / "resume" / f"{magnet.split('btih:')[1][:40]}.resume"
 
     seeder = SeedRun(state, log=tmp_path / "first.log", prefix=small_disk.prefix)

@@ -58,13 +58,19 @@ def _closed(sock: socket.socket) -> bool:
 
 
 def test_a_connection_flood_under_ulimit_1024_stops_neither_web_seed_nor_bittorrent(
-    tracker: Server, tmp_path: Path,
+    tracker: Server,
+    tmp_path: Path,
 ) -> None:
     video = make_clip(tmp_path / "videos" / "flood.mp4", seconds=4)
     state, webseed_port = tmp_path / "state", free_port()
     add(video, "--tracker", f"{tracker.http_url}/announce", "--state", state, "--content", tmp_path / "content")
-    seeder = SeedRun(state, "--webseed-port", str(webseed_port), log=tmp_path / "run.log",
-                     prefix=["prlimit", "--nofile=1024:1024", "--"])
+    seeder = SeedRun(
+        state,
+        "--webseed-port",
+        str(webseed_port),
+        log=tmp_path / "run.log",
+        prefix=["prlimit", "--nofile=1024:1024", "--"],
+    )
     flood: list[socket.socket] = []
     peer = LibtorrentPeer()
     try:
@@ -82,8 +88,9 @@ def test_a_connection_flood_under_ulimit_1024_stops_neither_web_seed_nor_bittorr
 
         # A viewer still gets its range, while the flood's idle connections are still open.
         data = video.read_bytes()
-        reply = httpx.get(f"http://127.0.0.1:{webseed_port}/flood.mp4", headers={"Range": "bytes=1000-4999"},
-                          timeout=10)
+        reply = httpx.get(
+            f"http://127.0.0.1:{webseed_port}/flood.mp4", headers={"Range": "bytes=1000-4999"}, timeout=10
+        )
         assert reply.status_code == 206 and reply.content == data[1000:5000]
 
         # And a BitTorrent client over TCP still downloads the whole file.

@@ -39,16 +39,34 @@ def built(tmp_path: Path, video: Path, config: Path) -> tuple[Path, Path, bytes]
     content.mkdir()
     shutil.copy(Path(__file__).parent / "support" / "pages" / "peer.html", content / "unused.txt")
     (content / "clip.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    torrent = add_video(content, "clip", video, [TRACKER], title="The clip", poster="clip.png",
-                        date="2025-03-01", duration=125, tags=["test", "demo"])
+    torrent = add_video(
+        content,
+        "clip",
+        video,
+        [TRACKER],
+        title="The clip",
+        poster="clip.png",
+        date="2025-03-01",
+        duration=125,
+        tags=["test", "demo"],
+    )
     write_entry(content, "bare", {"title": "Bare", "magnet": MAGNET}, body="Only a magnet.\n")
     return content, build_site(content, tmp_path / "site", config), torrent
 
 
 def test_pages_and_files(built: tuple[Path, Path, bytes]) -> None:
     content, site, torrent = built
-    for page in ("index.html", "clip/index.html", "bare/index.html", "embed/index.html", "share/index.html",
-                 "publish/index.html", "sw.js", "assets/player.js", "assets/webtorrent.min.js"):
+    for page in (
+        "index.html",
+        "clip/index.html",
+        "bare/index.html",
+        "embed/index.html",
+        "share/index.html",
+        "publish/index.html",
+        "sw.js",
+        "assets/player.js",
+        "assets/webtorrent.min.js",
+    ):
         assert (site / page).is_file(), page
     assert (site / "clip/clip.torrent").read_bytes() == torrent, "the .torrent is next to its page"
     assert (site / "clip/poster.png").is_file()
@@ -90,8 +108,11 @@ def test_csp_allows_exactly_the_theme_inline_scripts(built: tuple[Path, Path, by
     assert directives["object-src"] == "'none'"
     assert "ws:" in directives["connect-src"], "a ws:// tracker (testing) is allowed"
     # Another theme's inline scripts (mkdocs' sets base_url) are allowed by hash, and nothing else.
-    other = build_site(content, tmp_path / "other", write_config(tmp_path / "other.yml", [TRACKER],
-                                                                 theme={"name": "mkdocs", "highlightjs": False}))
+    other = build_site(
+        content,
+        tmp_path / "other",
+        write_config(tmp_path / "other.yml", [TRACKER], theme={"name": "mkdocs", "highlightjs": False}),
+    )
     inline = set().union(*(inline_script_hashes(p.read_text()) for p in other.rglob("*.html")))
     assert inline and set(_directives(other)["script-src"].split()) == {"'self'", *inline}
 
@@ -116,9 +137,12 @@ def test_allowlist_lists_every_info_hash(built: tuple[Path, Path, bytes], tmp_pa
 
 def test_titles_and_descriptions_are_escaped(tmp_path: Path, config: Path) -> None:
     content = tmp_path / "content"
-    write_entry(content, "evil", {"title": "</title><script>alert('t')</script>", "magnet": MAGNET,
-                                  "tags": ["<script>alert('g')</script>"]},
-                body="<script>alert('d')</script> <img src=x onerror=alert(1)>\n\n[click](javascript:alert(2))\n")
+    write_entry(
+        content,
+        "evil",
+        {"title": "</title><script>alert('t')</script>", "magnet": MAGNET, "tags": ["<script>alert('g')</script>"]},
+        body="<script>alert('d')</script> <img src=x onerror=alert(1)>\n\n[click](javascript:alert(2))\n",
+    )
     site = build_site(content, tmp_path / "site", config)
     for page in ("index.html", "evil/index.html"):
         html = (site / page).read_text()
@@ -136,8 +160,12 @@ BAD_ENTRIES = {
     "missing magnet": ({"title": "T"}, None, "missing 'magnet'", None),
     "malformed magnet": ({"title": "T", "magnet": "magnet:?xt=urn:btih:xyz"}, None, "malformed magnet", 3),
     "not a magnet": ({"title": "T", "magnet": "https://example.com/a.torrent"}, None, "malformed magnet", 3),
-    "magnet with markup": ({"title": "T", "magnet": f'{MAGNET}"><script>alert(1)</script>'}, None,
-                           "malformed magnet", 3),
+    "magnet with markup": (
+        {"title": "T", "magnet": f'{MAGNET}"><script>alert(1)</script>'},
+        None,
+        "malformed magnet",
+        3,
+    ),
     "udp tracker": ({"title": "T", "magnet": f"{MAGNET}&tr=udp%3A%2F%2Ft.example%3A80"}, None, "tr= must be", 3),
     "bad yaml": (None, "title: T\nmagnet: [unclosed\n", "bad YAML", 3),
     "missing poster": ({**GOOD, "poster": "nope.jpg"}, None, "poster file not found", 4),
@@ -149,8 +177,12 @@ BAD_ENTRIES = {
     "unknown key": ({**GOOD, "titel": "typo"}, None, "unknown key 'titel'", 4),
     "captions not a list": ({**GOOD, "captions": "talk.vtt"}, None, "'captions' must be a list like", 4),
     "caption outside": ({**GOOD, "captions": [{"src": "../talk.vtt"}]}, None, "inside the content folder", 4),
-    "missing caption": ({**GOOD, "captions": [{"src": "talk.en.vtt", "lang": "en"}]}, None,
-                        "captions file not found", 4),
+    "missing caption": (
+        {**GOOD, "captions": [{"src": "talk.en.vtt", "lang": "en"}]},
+        None,
+        "captions file not found",
+        4,
+    ),
     "caption not vtt": ({**GOOD, "captions": [{"src": "talk.srt"}]}, None, "must end in one of .vtt", 4),
     "no front matter": (None, "", "no YAML front matter", 1),
 }
@@ -181,8 +213,9 @@ def test_bad_entry(case: str, tmp_path: Path, config: Path, capsys: pytest.Captu
     assert [p.name for p in out.iterdir()] == ["previous.html"], "the previous site is untouched"
 
 
-def test_torrent_must_match_the_magnet(tmp_path: Path, config: Path, video: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_torrent_must_match_the_magnet(
+    tmp_path: Path, config: Path, video: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     content = tmp_path / "content"
     content.mkdir()
     add_video(content, "real", video, [TRACKER])
@@ -210,8 +243,16 @@ def test_tampered_bundle_cache_is_refused(tmp_path: Path, config: Path, built: t
     data[len(data) // 2] ^= 0xFF
     tarball.write_bytes(bytes(data))
 
-    result = run_sitegen("build", "--content", content, "--out", tmp_path / "site2", "-f", config,
-                         env={**os.environ, "SITEGEN_CACHE": str(cache)})
+    result = run_sitegen(
+        "build",
+        "--content",
+        content,
+        "--out",
+        tmp_path / "site2",
+        "-f",
+        config,
+        env={**os.environ, "SITEGEN_CACHE": str(cache)},
+    )
     assert result.returncode == 1
     assert result.stderr.startswith(f"sitegen: error: {tarball}: cached webtorrent {WEBTORRENT_VERSION} fails")
     assert "Traceback" not in result.stderr
@@ -221,9 +262,16 @@ def test_tampered_bundle_cache_is_refused(tmp_path: Path, config: Path, built: t
 def test_unreachable_registry_is_one_line(tmp_path: Path, config: Path) -> None:
     content = tmp_path / "content"
     write_entry(content, "good", GOOD)
-    result = run_sitegen("build", "--content", content, "--out", tmp_path / "site", "-f", config,
-                         env={**os.environ, "SITEGEN_CACHE": str(tmp_path / "empty"),
-                              "SITEGEN_NPM_REGISTRY": "http://127.0.0.1:9"})
+    result = run_sitegen(
+        "build",
+        "--content",
+        content,
+        "--out",
+        tmp_path / "site",
+        "-f",
+        config,
+        env={**os.environ, "SITEGEN_CACHE": str(tmp_path / "empty"), "SITEGEN_NPM_REGISTRY": "http://127.0.0.1:9"},
+    )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "cannot fetch webtorrent" in result.stderr
     assert not (tmp_path / "site").exists()
@@ -249,7 +297,8 @@ def _build_fails(content: Path, tmp_path: Path, config: Path, capsys: pytest.Cap
 
 
 def test_symlinked_poster_out_of_the_content_folder_stops_the_build(
-        tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     content = tmp_path / "content"
     entry = write_entry(content, "clip", {**GOOD, "poster": "p.jpg"})
     (content / "p.jpg").symlink_to("/proc/self/environ")
@@ -261,7 +310,8 @@ def test_symlinked_poster_out_of_the_content_folder_stops_the_build(
 
 @pytest.mark.parametrize("name", ["notes.txt", "sub/notes.txt", "linked.md"])
 def test_symlinked_file_out_of_the_content_folder_stops_the_build(
-        name: str, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name: str, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     content = tmp_path / "content"
     write_entry(content, "clip", GOOD)
     secret = write_entry(tmp_path / "private", "secret", GOOD)
@@ -282,17 +332,21 @@ def test_symlinks_inside_the_content_folder_are_fine(tmp_path: Path, config: Pat
     assert (site / "clip/poster.png").read_bytes() == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("slug", ["csp.txt", "404.html", "sitemap.xml", "sitemap.xml.gz", "allowlist.txt",
-                                  "unused.txt"])
-def test_entry_named_like_a_file_the_build_writes(slug: str, tmp_path: Path, config: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "slug", ["csp.txt", "404.html", "sitemap.xml", "sitemap.xml.gz", "allowlist.txt", "unused.txt"]
+)
+def test_entry_named_like_a_file_the_build_writes(
+    slug: str, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     content = tmp_path / "content"
     write_entry(content, "good", GOOD)
     entry = write_entry(content, slug, GOOD)
     (content / "unused.txt").write_text("a file the site copies as it is")
     errors = _build_fails(content, tmp_path, config, capsys)
-    assert errors == [f"sitegen: error: {entry}: file name {slug!r} would make the page folder {slug}/, "
-                      "but the build writes a file of that name; rename the entry"]
+    assert errors == [
+        f"sitegen: error: {entry}: file name {slug!r} would make the page folder {slug}/, "
+        "but the build writes a file of that name; rename the entry"
+    ]
 
 
 @pytest.mark.timeout(120)  # unbounded, Python-Markdown's link scan took minutes on these
@@ -305,11 +359,13 @@ def test_description_of_nested_brackets_renders(brackets: str, tmp_path: Path, c
     assert brackets[:1000] in page
 
 
-def test_description_nested_too_deep_is_one_line(tmp_path: Path, config: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_description_nested_too_deep_is_one_line(
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     content = tmp_path / "content"
     # Lines 1-4 are the front matter, 5 is blank: the description starts on line 6.
     entry = write_entry(content, "deep", GOOD, body="\n" + "".join("    " * i + "- x\n" for i in range(300)))
     errors = _build_fails(content, tmp_path, config, capsys)
-    assert errors == [f"sitegen: error: {entry}:6: the description nests lists or quotes too deep to render; "
-                      "use fewer levels"]
+    assert errors == [
+        f"sitegen: error: {entry}:6: the description nests lists or quotes too deep to render; use fewer levels"
+    ]

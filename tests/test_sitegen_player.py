@@ -53,10 +53,18 @@ def swarm(own_tracker: Server, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """
     root = tmp_path_factory.mktemp("player")
     content, state = root / "content", root / "state"
-    magnet = add(make_video(root / "media" / "clip.mp4"), "--tracker", own_tracker.ws_url,
-                 "--state", state, "--content", content)
-    add(make_video(root / "media" / "short.mp4", seconds=3), "--tracker", own_tracker.ws_url,
-        "--state", state, "--content", content)
+    magnet = add(
+        make_video(root / "media" / "clip.mp4"), "--tracker", own_tracker.ws_url, "--state", state, "--content", content
+    )
+    add(
+        make_video(root / "media" / "short.mp4", seconds=3),
+        "--tracker",
+        own_tracker.ws_url,
+        "--state",
+        state,
+        "--content",
+        content,
+    )
     site = build_site(content, root / "site", write_config(root / "mkdocs.yml", [own_tracker.ws_url]))
     seeder = SeedRun(state, log=root / "seed.log")
     try:
@@ -87,8 +95,9 @@ def test_two_tabs_play_different_videos(playwright: Playwright, swarm: Swarm) ->
         assert durations == [6, 3]
 
 
-def test_share_snippet_plays_from_another_origin(playwright: Playwright, page: Page, swarm: Swarm,
-                                                 tmp_path: Path) -> None:
+def test_share_snippet_plays_from_another_origin(
+    playwright: Playwright, page: Page, swarm: Swarm, tmp_path: Path
+) -> None:
     page.goto(f"{swarm.site_url}/share/")
     page.fill(".vs-share-magnet", swarm.magnet)
     page.click(".vs-share-form button[type=submit]")
@@ -177,8 +186,9 @@ def test_plays_under_the_recommended_csp(playwright: Playwright, swarm: Swarm) -
 
 def test_share_page_shows_a_magnet_only_as_text(page: Page, swarm: Swarm) -> None:
     """Markup hidden (percent-encoded) inside a valid magnet stays text everywhere it shows."""
-    evil = ("%22%3E%3Cimg%20src%3Dx%20onerror%3D%22window.injected%3D1%22%3E%3Cscript%3Ewindow.injected%3D2"
-            "%3C%2Fscript%3E")
+    evil = (
+        "%22%3E%3Cimg%20src%3Dx%20onerror%3D%22window.injected%3D1%22%3E%3Cscript%3Ewindow.injected%3D2%3C%2Fscript%3E"
+    )
     magnet = f"{swarm.magnet}&dn={evil}"
     page.goto(f"{swarm.site_url}/share/")
     page.fill(".vs-share-magnet", magnet)
@@ -190,13 +200,17 @@ def test_share_page_shows_a_magnet_only_as_text(page: Page, swarm: Swarm) -> Non
     assert page.locator("img[src=x], .vs-share-result script").count() == 0
 
 
-@pytest.mark.parametrize("magnet", [
-    'magnet:?xt=urn:btih:1234"><img src=x onerror="window.injected=1">',
-    f"magnet:?xt=urn:btih:{'ab' * 20}&tr=javascript%3Awindow.injected%3D1",
-    f"magnet:?xt=urn:btih:{'ab' * 20}&ws=data%3Atext%2Fhtml%2C%3Cscript%3E",
-    f"magnet:?xt=urn:btih:{'ab' * 20}&xt=urn:btih:{'cd' * 20}",
-    "javascript:window.injected=1//magnet:?xt=urn:btih:" + "ab" * 20,
-], ids=["markup", "javascript tracker", "data web seed", "two hashes", "javascript url"])
+@pytest.mark.parametrize(
+    "magnet",
+    [
+        'magnet:?xt=urn:btih:1234"><img src=x onerror="window.injected=1">',
+        f"magnet:?xt=urn:btih:{'ab' * 20}&tr=javascript%3Awindow.injected%3D1",
+        f"magnet:?xt=urn:btih:{'ab' * 20}&ws=data%3Atext%2Fhtml%2C%3Cscript%3E",
+        f"magnet:?xt=urn:btih:{'ab' * 20}&xt=urn:btih:{'cd' * 20}",
+        "javascript:window.injected=1//magnet:?xt=urn:btih:" + "ab" * 20,
+    ],
+    ids=["markup", "javascript tracker", "data web seed", "two hashes", "javascript url"],
+)
 def test_share_and_embed_refuse_a_bad_magnet(page: Page, swarm: Swarm, magnet: str) -> None:
     page.goto(f"{swarm.site_url}/share/")
     page.fill(".vs-share-magnet", magnet)

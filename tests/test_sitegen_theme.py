@@ -64,8 +64,23 @@ def parse(path: Path) -> _Head:
 
 
 def poster(path: Path) -> Path:
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x180",
-                    "-frames:v", "1", str(path)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x180",
+            "-frames:v",
+            "1",
+            str(path),
+        ],
+        check=True,
+    )
     return path
 
 
@@ -74,15 +89,31 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_video(tmp_path_factory.mktemp("media") / "clip.mp4", seconds=2)
 
 
-def content_folder(root: Path, video: Path, title: str = "The clip", tag: str = "demo", label: str = "English",
-                   description: str = "A test video.\n") -> Path:
+def content_folder(
+    root: Path,
+    video: Path,
+    title: str = "The clip",
+    tag: str = "demo",
+    label: str = "English",
+    description: str = "A test video.\n",
+) -> Path:
     content = root / "content"
     content.mkdir()
     poster(content / "clip.png")
     (content / "clip.en.vtt").write_text(CAPTION)
-    add_video(content, "clip", video, [TRACKER], web_seeds=["https://cdn.example/clip.mp4"], title=title,
-              poster="clip.png", date="2025-03-01", duration=125, tags=["test", tag],
-              captions=[{"src": "clip.en.vtt", "lang": "en", "label": label}])
+    add_video(
+        content,
+        "clip",
+        video,
+        [TRACKER],
+        web_seeds=["https://cdn.example/clip.mp4"],
+        title=title,
+        poster="clip.png",
+        date="2025-03-01",
+        duration=125,
+        tags=["test", tag],
+        captions=[{"src": "clip.en.vtt", "lang": "en", "label": label}],
+    )
     if description != "A test video.\n":
         entry = content / "clip.md"
         entry.write_text(entry.read_text().replace("A test video.\n", description))
@@ -129,8 +160,15 @@ def test_caption_tracks_in_page_and_embed(tmp_path: Path, video: Path) -> None:
 
 def test_without_site_url_warns_and_leaves_out_absolute_urls(tmp_path: Path, video: Path) -> None:
     content = content_folder(tmp_path, video)
-    result = run_sitegen("build", "--content", content, "--out", tmp_path / "site", "-f",
-                         write_config(tmp_path / "mkdocs.yml", [TRACKER]))
+    result = run_sitegen(
+        "build",
+        "--content",
+        content,
+        "--out",
+        tmp_path / "site",
+        "-f",
+        write_config(tmp_path / "mkdocs.yml", [TRACKER]),
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("\n") == 1 and "no site_url" in result.stderr and "Traceback" not in result.stderr
     page = parse(tmp_path / "site/clip/index.html")
@@ -164,8 +202,9 @@ def test_no_theme_means_ours_and_another_theme_still_works(tmp_path: Path, video
     content = content_folder(tmp_path, video)
     ours = build_site(content, tmp_path / "ours", write_config(tmp_path / "ours.yml", [TRACKER]))
     mkdocs_theme = {"name": "mkdocs", "highlightjs": False}
-    theirs = build_site(content, tmp_path / "theirs",
-                        write_config(tmp_path / "theirs.yml", [TRACKER], theme=mkdocs_theme))
+    theirs = build_site(
+        content, tmp_path / "theirs", write_config(tmp_path / "theirs.yml", [TRACKER], theme=mkdocs_theme)
+    )
     for site in (ours, theirs):
         page = (site / "clip/index.html").read_text()
         assert "<video controls" in page and "<track" in page and 'class="vs-share"' in page
@@ -180,6 +219,7 @@ def test_no_theme_means_ours_and_another_theme_still_works(tmp_path: Path, video
 
 
 # --- In Chromium ---
+
 
 @dataclass
 class Served:
@@ -207,9 +247,18 @@ def web_site(tracker: Server, tmp_path: Path) -> Iterator[Served]:
         content = tmp_path / "content"
         content.mkdir()
         poster(content / "lonely.png")
-        add_video(content, "lonely", video, [tracker.ws_url], title="A lonely video with a rather long title",
-                  web_seeds=[f"http://127.0.0.1:{web_seed.port}/{video.name}"], poster="lonely.png",
-                  date="2025-03-01", duration=6, tags=["test"])
+        add_video(
+            content,
+            "lonely",
+            video,
+            [tracker.ws_url],
+            title="A lonely video with a rather long title",
+            web_seeds=[f"http://127.0.0.1:{web_seed.port}/{video.name}"],
+            poster="lonely.png",
+            date="2025-03-01",
+            duration=6,
+            tags=["test"],
+        )
         site = build_site(content, tmp_path / "site", write_config(tmp_path / "mkdocs.yml", [tracker.ws_url]))
         with StaticSite(site) as server:
             yield Served(server.url, web_seed)
@@ -258,8 +307,10 @@ def test_share_box_copies(playwright: Playwright, web_site: Served) -> None:
         page.click("button[data-copy=vs-embed-code]")
         wait_true(page, "document.querySelector('.vs-copied').textContent !== ''")
         copied = page.evaluate("navigator.clipboard.readText()")
-        assert copied == f'<iframe src="{web_site.url}/lonely/embed/" width="640" height="360" ' \
-                         'allow="autoplay; fullscreen" allowfullscreen="" frameborder="0"></iframe>'
+        assert (
+            copied == f'<iframe src="{web_site.url}/lonely/embed/" width="640" height="360" '
+            'allow="autoplay; fullscreen" allowfullscreen="" frameborder="0"></iframe>'
+        )
         page.click("button[data-copy=vs-link]")
         wait_true(page, "document.querySelector('.vs-copied').textContent.startsWith('link')")
         assert page.evaluate("navigator.clipboard.readText()") == f"{web_site.url}/lonely/"
@@ -289,8 +340,17 @@ def test_http_first_then_peers_in_two_browsers(playwright: Playwright, tracker: 
     web_seed.update({video.name: video})
     web_seed.start()
     content, state = tmp_path / "content", tmp_path / "state"
-    add(video, "--tracker", tracker.ws_url, "--state", state, "--content", content,
-        "--webseed", f"http://127.0.0.1:{web_seed.port}/")
+    add(
+        video,
+        "--tracker",
+        tracker.ws_url,
+        "--state",
+        state,
+        "--content",
+        content,
+        "--webseed",
+        f"http://127.0.0.1:{web_seed.port}/",
+    )
     site = build_site(content, tmp_path / "site", write_config(tmp_path / "mkdocs.yml", [tracker.ws_url]))
     seeder = SeedRun(state, log=tmp_path / "seed.log")
     try:

@@ -38,7 +38,8 @@ def test_player_says_a_torrent_has_no_playable_video(page: Page, site_url: str) 
     page.goto(f"{site_url}/film/")
     wait_true(page, "window.videoswarm && window.videoswarm.player.status === 'error'")
     assert page.evaluate("window.videoswarm.player.message") == (
-        "This torrent has no video a browser plays (.mp4, .m4v, .webm, .ogv).")
+        "This torrent has no video a browser plays (.mp4, .m4v, .webm, .ogv)."
+    )
 
 
 def test_stream_address_opened_as_a_page_is_a_404(page: Page, site_url: str) -> None:

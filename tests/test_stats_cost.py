@@ -22,10 +22,17 @@ async def fill(url: str, torrents: int) -> None:
     store = RedisStore(connect(url), peer_ttl=300)
     try:
         for start in range(0, torrents, 2000):
-            await asyncio.gather(*(
-                store.announce(os.urandom(20), PeerEntry(Kind.WEBSOCKET, os.urandom(20), Route("filler", n).encode(),
-                                                         True), Event.STARTED, 0)
-                for n in range(start, min(start + 2000, torrents))))
+            await asyncio.gather(
+                *(
+                    store.announce(
+                        os.urandom(20),
+                        PeerEntry(Kind.WEBSOCKET, os.urandom(20), Route("filler", n).encode(), True),
+                        Event.STARTED,
+                        0,
+                    )
+                    for n in range(start, min(start + 2000, torrents))
+                )
+            )
     finally:
         await store.close()
 
@@ -53,8 +60,10 @@ def test_metrics_cost_the_same_at_100_and_100000_torrents(tmp_path: Path) -> Non
             body = httpx.get(f"{replica.http_url}/metrics").text
             assert f"tracker_torrents {float(torrents)}" in body
             figures[torrents] = commands_per_request(server.port, replica.http_url)
-        print(f"Redis commands per /metrics request: {figures[100]:.2f} at 100 torrents, "
-              f"{figures[100_000]:.2f} at 100,000")
+        print(
+            f"Redis commands per /metrics request: {figures[100]:.2f} at 100 torrents, "
+            f"{figures[100_000]:.2f} at 100,000"
+        )
         assert figures[100_000] < 6, "a bounded number of commands per request"
         assert figures[100_000] < figures[100] + 1, "the same cost whatever the number of torrents"
     finally:

@@ -20,8 +20,7 @@ async def test_missing_or_null_left_is_a_leecher(ours: Target) -> None:
 async def test_a_second_socket_cannot_take_a_peer_id(ours: Target) -> None:
     info_hash = random_id()
     owner_id = random_id(b"-WW0208-")
-    async with Peer(ours.ws(0), owner_id) as owner, Peer(ours.ws(1), owner_id) as thief, \
-            Peer(ours.ws(0)) as other:
+    async with Peer(ours.ws(0), owner_id) as owner, Peer(ours.ws(1), owner_id) as thief, Peer(ours.ws(0)) as other:
         await owner.announce(info_hash, left=0)
         reply = await thief.announce(info_hash, left=0)
         assert "peer_id already in use" in reply["failure reason"]

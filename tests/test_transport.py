@@ -35,16 +35,28 @@ class StalledPeer:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
         self.sock.connect(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.sock.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
         head = b""
         while b"\r\n\r\n" not in head:
             head += self.sock.recv(1)
         assert head.startswith(b"HTTP/1.1 101"), head
 
     def announce(self, info_hash: bytes) -> None:
-        message = json.dumps({"action": "announce", "info_hash": text(info_hash), "peer_id": text(random_id()),
-                              "left": 0, "event": "started", "numwant": 0})
+        message = json.dumps(
+            {
+                "action": "announce",
+                "info_hash": text(info_hash),
+                "peer_id": text(random_id()),
+                "left": 0,
+                "event": "started",
+                "numwant": 0,
+            }
+        )
         self.sock.sendall(Frame(Opcode.TEXT, message.encode()).serialize(mask=True, extensions=[]))
 
     def dropped(self) -> bool:
@@ -192,8 +204,13 @@ async def test_nothing_is_logged_per_connection_at_the_default_level(tmp_path: P
     port, log = free_port(), tmp_path / "tracker.log"
     env = {k: v for k, v in os.environ.items() if k not in ("LOG_LEVEL", "REDIS_URL")}
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "tracker_app", "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tracker_app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = Server("tracker", proc, port)
     try:
         deadline = time.monotonic() + 20
@@ -215,6 +232,9 @@ async def test_nothing_is_logged_per_connection_at_the_default_level(tmp_path: P
         server.stop()
     during = log.read_bytes()[started:].decode()
     assert "Shutting down" in during, "the log was captured"
-    per_connection = [line for line in during.splitlines()
-                      if re.search(r"WebSocket|connection (open|closed)|accepted|127\.0\.0\.1:\d+|Invalid HTTP", line)]
+    per_connection = [
+        line
+        for line in during.splitlines()
+        if re.search(r"WebSocket|connection (open|closed)|accepted|127\.0\.0\.1:\d+|Invalid HTTP", line)
+    ]
     assert per_connection == [], per_connection

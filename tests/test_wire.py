@@ -21,19 +21,33 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6),
     max_leaves=20,
 )
-FIELDS = st.fixed_dictionaries({}, optional={
-    "action": st.sampled_from(["announce", "scrape", "x"]), "info_hash": IDS | JSON, "peer_id": IDS | JSON,
-    "event": st.sampled_from(["started", "stopped", "completed", "empty", "paused", "bogus"]) | JSON,
-    "left": JSON, "offers": st.lists(st.fixed_dictionaries({"offer_id": IDS | JSON, "offer": JSON}), max_size=3) | JSON,
-    "answer": JSON, "to_peer_id": IDS | JSON, "offer_id": IDS | JSON,
-})
+FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "action": st.sampled_from(["announce", "scrape", "x"]),
+        "info_hash": IDS | JSON,
+        "peer_id": IDS | JSON,
+        "event": st.sampled_from(["started", "stopped", "completed", "empty", "paused", "bogus"]) | JSON,
+        "left": JSON,
+        "offers": st.lists(st.fixed_dictionaries({"offer_id": IDS | JSON, "offer": JSON}), max_size=3) | JSON,
+        "answer": JSON,
+        "to_peer_id": IDS | JSON,
+        "offer_id": IDS | JSON,
+    },
+)
 
 
 def test_announce_with_offers() -> None:
-    frame = orjson.dumps({
-        "action": "announce", "info_hash": "\x00" * 19 + "\xff", "peer_id": "-WW0208-" + "a" * 12,
-        "event": "completed", "left": 0, "offers": [{"offer_id": "o" * 20, "offer": {"type": "offer", "sdp": "v=0"}}],
-    })
+    frame = orjson.dumps(
+        {
+            "action": "announce",
+            "info_hash": "\x00" * 19 + "\xff",
+            "peer_id": "-WW0208-" + "a" * 12,
+            "event": "completed",
+            "left": 0,
+            "offers": [{"offer_id": "o" * 20, "offer": {"type": "offer", "sdp": "v=0"}}],
+        }
+    )
     message = websocket.parse(frame, max_offers=10)
     assert isinstance(message, websocket.Announce)
     assert message.info_hash == b"\x00" * 19 + b"\xff"

@@ -71,8 +71,14 @@ def _add_flag(parser: argparse.ArgumentParser, declared: Declaration) -> None:
     if declared.kind is bool:
         parser.add_argument(declared.option, dest=declared.name, action=argparse.BooleanOptionalAction, help=help)
     else:
-        parser.add_argument(declared.option, dest=declared.name, type=parse, choices=declared.choices or None,
-                            metavar=declared.env if not declared.choices else None, help=help)
+        parser.add_argument(
+            declared.option,
+            dest=declared.name,
+            type=parse,
+            choices=declared.choices or None,
+            metavar=declared.env if not declared.choices else None,
+            help=help,
+        )
 
 
 def _plain(markdown: str) -> str:

@@ -41,13 +41,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         store, relay = _backends(settings, replica=secrets.token_hex(4))
-        tracker = Tracker(settings, store, relay, Connections(settings.max_connections_per_ip), allowlist, Metrics(),
-                          HttpClients(settings.peer_ttl),
-                          AddressRate(settings.max_http_announces_per_ip, settings.interval))
+        tracker = Tracker(
+            settings,
+            store,
+            relay,
+            Connections(settings.max_connections_per_ip),
+            allowlist,
+            Metrics(),
+            HttpClients(settings.peer_ttl),
+            AddressRate(settings.max_http_announces_per_ip, settings.interval),
+        )
         await relay.start(tracker.deliver)
         app.state.tracker = tracker
-        tasks = [supervise("housekeeping", lambda: _housekeeping(tracker)),
-                 supervise("heartbeat", lambda: _heartbeat(tracker))]
+        tasks = [
+            supervise("housekeeping", lambda: _housekeeping(tracker)),
+            supervise("heartbeat", lambda: _heartbeat(tracker)),
+        ]
         log.info("replica %s ready (%s state)", relay.replica, "Redis" if settings.redis_url else "in-process")
         quiet_connections()
         settle_gc()
@@ -86,8 +95,10 @@ async def _housekeeping(tracker: Tracker) -> None:
     while True:
         await asyncio.sleep(period)
         pruned = tracker.connections.prune(tracker.store.peer_ttl)
-        expired = [(info_hash, PeerEntry(Kind.WEBSOCKET, peer_id, PeerRoute(tracker.replica, conn.conn_id).encode(),
-                                         False)) for conn, info_hash, peer_id in pruned]
+        expired = [
+            (info_hash, PeerEntry(Kind.WEBSOCKET, peer_id, PeerRoute(tracker.replica, conn.conn_id).encode(), False))
+            for conn, info_hash, peer_id in pruned
+        ]
         try:
             await tracker.store.leave(expired)  # gone from the swarms already; this clears the replica's list
             await tracker.store.share_clients(tracker.replica, tracker.clients())

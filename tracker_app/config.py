@@ -37,70 +37,135 @@ def setting(default: Any, env: str, help: str, *, flag: bool = False, positive: 
 @dataclass(frozen=True, slots=True)
 class Settings:
     port: int = setting(8000, "PORT", "TCP port. Every PaaS sets it.", flag=True)
-    host: str = setting("127.0.0.1", "HOST", "Interface to bind. The Procfile uses `0.0.0.0`, as a PaaS needs.",
-                        flag=True)
+    host: str = setting(
+        "127.0.0.1", "HOST", "Interface to bind. The Procfile uses `0.0.0.0`, as a PaaS needs.", flag=True
+    )
     redis_url: str = setting(
-        "", "REDIS_URL", "`redis://`, `rediss://` or `unix://` URL of the shared swarm state. "
-        "Empty: in-process state, one replica only.", flag=True)
+        "",
+        "REDIS_URL",
+        "`redis://`, `rediss://` or `unix://` URL of the shared swarm state. "
+        "Empty: in-process state, one replica only.",
+        flag=True,
+    )
     redis_cluster: bool = setting(
-        False, "REDIS_CLUSTER", "Treat `REDIS_URL` as one node of a Redis Cluster (see [scaling.md](scaling.md)).")
-    workers: int = setting(1, "WEB_CONCURRENCY", "Processes to run, each a replica. More than one needs `REDIS_URL`.",
-                           flag=True, positive=True)
-    log_level: LogLevel = setting("info", "LOG_LEVEL", "How much to log; per-connection lines only at `debug`.",
-                                  flag=True)
-    interval: int = setting(120, "TRACKER_INTERVAL", "Seconds between announces that clients are told to keep.",
-                            flag=True, positive=True)
+        False, "REDIS_CLUSTER", "Treat `REDIS_URL` as one node of a Redis Cluster (see [scaling.md](scaling.md))."
+    )
+    workers: int = setting(
+        1,
+        "WEB_CONCURRENCY",
+        "Processes to run, each a replica. More than one needs `REDIS_URL`.",
+        flag=True,
+        positive=True,
+    )
+    log_level: LogLevel = setting(
+        "info", "LOG_LEVEL", "How much to log; per-connection lines only at `debug`.", flag=True
+    )
+    interval: int = setting(
+        120, "TRACKER_INTERVAL", "Seconds between announces that clients are told to keep.", flag=True, positive=True
+    )
     peer_ttl_factor: float = setting(
-        2.5, "TRACKER_PEER_TTL_FACTOR", "A peer that has not announced for this many intervals leaves its swarms.",
-        positive=True)
+        2.5,
+        "TRACKER_PEER_TTL_FACTOR",
+        "A peer that has not announced for this many intervals leaves its swarms.",
+        positive=True,
+    )
     allowlist: Path | None = setting(
-        None, "TRACKER_ALLOWLIST", "File of hex info hashes, one per line (`#` comments allowed). When set, other "
+        None,
+        "TRACKER_ALLOWLIST",
+        "File of hex info hashes, one per line (`#` comments allowed). When set, other "
         "torrents get `failure reason: torrent not allowed on this tracker`. Reloaded within a second when the file "
-        "changes. `sitegen build` writes one for your site.", flag=True)
+        "changes. `sitegen build` writes one for your site.",
+        flag=True,
+    )
     trust_proxy: bool = setting(
-        False, "TRACKER_TRUST_PROXY", "Take the client address from `X-Forwarded-For`: the right-most entry, the "
+        False,
+        "TRACKER_TRUST_PROXY",
+        "Take the client address from `X-Forwarded-For`: the right-most entry, the "
         "one the trusted proxy appended (see `TRACKER_PROXY_HOPS` and [deploy.md](deploy.md#behind-a-proxy)). Turn "
-        "on behind a PaaS router or reverse proxy, never on a tracker that clients reach directly.")
+        "on behind a PaaS router or reverse proxy, never on a tracker that clients reach directly.",
+    )
     max_offers: int = setting(
-        32, "TRACKER_MAX_OFFERS", "Most WebRTC offers in one announce (webtorrent sends 5, libtorrent 10); more get "
-        "a `failure reason`.", positive=True)
+        32,
+        "TRACKER_MAX_OFFERS",
+        "Most WebRTC offers in one announce (webtorrent sends 5, libtorrent 10); more get a `failure reason`.",
+        positive=True,
+    )
     max_numwant: int = setting(200, "TRACKER_MAX_NUMWANT", "Most peers returned to one HTTP announce.", positive=True)
     max_scrape: int = setting(
-        256, "TRACKER_MAX_SCRAPE", "Most info hashes in one scrape; a scrape without hashes lists at most this many "
-        "torrents.", positive=True)
+        256,
+        "TRACKER_MAX_SCRAPE",
+        "Most info hashes in one scrape; a scrape without hashes lists at most this many torrents.",
+        positive=True,
+    )
     max_frame: int = setting(
-        64 * 1024, "TRACKER_MAX_FRAME", "Largest WebSocket frame, in bytes; a larger one closes the socket with "
-        "code 1009.", positive=True)
+        64 * 1024,
+        "TRACKER_MAX_FRAME",
+        "Largest WebSocket frame, in bytes; a larger one closes the socket with code 1009.",
+        positive=True,
+    )
     ping_interval: float = setting(
-        30.0, "TRACKER_PING_INTERVAL", "Seconds between WebSocket pings; a socket that does not answer within the "
-        "same time is closed.", positive=True)
+        30.0,
+        "TRACKER_PING_INTERVAL",
+        "Seconds between WebSocket pings; a socket that does not answer within the same time is closed.",
+        positive=True,
+    )
     pending_offers: int = setting(
-        256, "TRACKER_PENDING_OFFERS", "Offers a socket may hold unanswered; the oldest are forgotten first.",
-        positive=True)
+        256,
+        "TRACKER_PENDING_OFFERS",
+        "Offers a socket may hold unanswered; the oldest are forgotten first.",
+        positive=True,
+    )
     max_connections_per_ip: int = setting(
-        1024, "TRACKER_MAX_CONNECTIONS_PER_IP", "WebSocket connections one address may hold on one replica; more "
-        "are closed with code 1008. Viewers behind one NAT share an address, so keep it generous.", positive=True)
+        1024,
+        "TRACKER_MAX_CONNECTIONS_PER_IP",
+        "WebSocket connections one address may hold on one replica; more "
+        "are closed with code 1008. Viewers behind one NAT share an address, so keep it generous.",
+        positive=True,
+    )
     max_announces: int = setting(
-        600, "TRACKER_MAX_ANNOUNCES", "Announces and scrapes one connection may send per interval; more get a "
-        "`failure reason` until the next interval.", positive=True)
+        600,
+        "TRACKER_MAX_ANNOUNCES",
+        "Announces and scrapes one connection may send per interval; more get a "
+        "`failure reason` until the next interval.",
+        positive=True,
+    )
     proxy_hops: int = setting(
-        1, "TRACKER_PROXY_HOPS", "With `TRACKER_TRUST_PROXY`: how many trusted proxies append to `X-Forwarded-For` "
+        1,
+        "TRACKER_PROXY_HOPS",
+        "With `TRACKER_TRUST_PROXY`: how many trusted proxies append to `X-Forwarded-For` "
         "(a CDN in front of the PaaS router makes 2). The client is that many entries from the right.",
-        positive=True)
+        positive=True,
+    )
     max_swarms_per_socket: int = setting(
-        1024, "TRACKER_MAX_SWARMS_PER_SOCKET", "Swarms one WebSocket connection may be in at once; announcing into "
-        "more gets a `failure reason`. A browser watching a video is in one.", positive=True)
+        1024,
+        "TRACKER_MAX_SWARMS_PER_SOCKET",
+        "Swarms one WebSocket connection may be in at once; announcing into "
+        "more gets a `failure reason`. A browser watching a video is in one.",
+        positive=True,
+    )
     max_http_announces_per_ip: int = setting(
-        2000, "TRACKER_MAX_HTTP_ANNOUNCES_PER_IP", "HTTP announces and scrapes one address may make per interval, "
+        2000,
+        "TRACKER_MAX_HTTP_ANNOUNCES_PER_IP",
+        "HTTP announces and scrapes one address may make per interval, "
         "on one replica; more get a `failure reason` until the next interval. A seeder announces each of its "
-        "torrents once per interval.", positive=True)
+        "torrents once per interval.",
+        positive=True,
+    )
     send_buffer: int = setting(
-        256 * 1024, "TRACKER_SEND_BUFFER", "Bytes a WebSocket may have queued and unsent. A peer that reads slower "
+        256 * 1024,
+        "TRACKER_SEND_BUFFER",
+        "Bytes a WebSocket may have queued and unsent. A peer that reads slower "
         "than the tracker sends is disconnected (code 1008) once it passes this, so it holds no more memory than "
-        "this and never delays other peers.", positive=True)
+        "this and never delays other peers.",
+        positive=True,
+    )
     header_timeout: float = setting(
-        10.0, "TRACKER_HEADER_TIMEOUT", "Seconds a client has to send a request's line and headers (16 KiB at "
-        "most); idle and half-sent connections are closed after it.", positive=True)
+        10.0,
+        "TRACKER_HEADER_TIMEOUT",
+        "Seconds a client has to send a request's line and headers (16 KiB at "
+        "most); idle and half-sent connections are closed after it.",
+        positive=True,
+    )
 
     @property
     def peer_ttl(self) -> float:
@@ -133,8 +198,9 @@ class Settings:
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, not {self.redis_url!r}")
         if self.workers > 1 and not self.redis_url:
-            raise ConfigError("WEB_CONCURRENCY (--workers) above 1 needs REDIS_URL: replicas share swarms only "
-                              "through Redis")
+            raise ConfigError(
+                "WEB_CONCURRENCY (--workers) above 1 needs REDIS_URL: replicas share swarms only through Redis"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +258,15 @@ def declarations() -> tuple[Declaration, ...]:
     """Every setting, in declaration order."""
     hints = get_type_hints(Settings, globals())
     return tuple(
-        Declaration(f.name, f.metadata["env"], f.default, f.metadata["help"], f.metadata["flag"],
-                    f.metadata["positive"], hints[f.name])
+        Declaration(
+            f.name,
+            f.metadata["env"],
+            f.default,
+            f.metadata["help"],
+            f.metadata["flag"],
+            f.metadata["positive"],
+            hints[f.name],
+        )
         for f in fields(Settings)
     )
 

@@ -15,10 +15,12 @@ class Metrics:
         #: The WebSocket children, looked up once: ``labels()`` takes a lock and a dict lookup per call.
         self.websocket_announces = self.announces.labels("websocket")
         self.websocket_scrapes = self.scrapes.labels("websocket")
-        self.failures = Counter("tracker_failures", "Requests answered with a failure reason", ["kind"],
-                                registry=self.registry)
-        self.connections = Gauge("tracker_websocket_connections", "Open WebSocket connections on this replica",
-                                 registry=self.registry)
+        self.failures = Counter(
+            "tracker_failures", "Requests answered with a failure reason", ["kind"], registry=self.registry
+        )
+        self.connections = Gauge(
+            "tracker_websocket_connections", "Open WebSocket connections on this replica", registry=self.registry
+        )
         self.torrents = Gauge("tracker_torrents", "Torrents with peers, all replicas", registry=self.registry)
         self.seeders = Gauge("tracker_seeders", "Seeding peers, all replicas", registry=self.registry)
         self.leechers = Gauge("tracker_leechers", "Leeching peers, all replicas", registry=self.registry)

@@ -105,8 +105,9 @@ class Tracker:
         """A closed socket leaves every swarm it joined."""
         self.connections.close(conn)
         route = Route(self.replica, conn.conn_id).encode()
-        memberships = [(info_hash, PeerEntry(Kind.WEBSOCKET, peer_id, route, False))
-                       for info_hash, peer_id in conn.joined]
+        memberships = [
+            (info_hash, PeerEntry(Kind.WEBSOCKET, peer_id, route, False)) for info_hash, peer_id in conn.joined
+        ]
         conn.joined.clear()
         try:
             await self.store.leave(memberships)
@@ -122,10 +123,14 @@ class Tracker:
         claim = Claim(since, hashlib.sha1(msg.key.encode()).hexdigest()[:16] if msg.key else "")
         peer = PeerEntry(Kind.WEBSOCKET, msg.peer_id, route.encode(), msg.seeder, claim.encode())
         membership = (msg.info_hash, msg.peer_id)
-        if (msg.event is not Event.STOPPED and membership not in conn.joined
-                and len(conn.joined) >= self.settings.max_swarms_per_socket):
-            raise WireError(TOO_MANY_SWARMS.format(self.settings.max_swarms_per_socket), websocket.ANNOUNCE,
-                            msg.info_hash)
+        if (
+            msg.event is not Event.STOPPED
+            and membership not in conn.joined
+            and len(conn.joined) >= self.settings.max_swarms_per_socket
+        ):
+            raise WireError(
+                TOO_MANY_SWARMS.format(self.settings.max_swarms_per_socket), websocket.ANNOUNCE, msg.info_hash
+            )
         # To the store, a socket's first announce in a swarm is its start, whatever the client says.
         event = Event.STARTED if msg.event is Event.UPDATE and membership not in conn.joined else msg.event
         result = await self.store.announce(msg.info_hash, peer, event, len(msg.offers))
@@ -134,11 +139,13 @@ class Tracker:
             conn.joined.pop(membership, None)
         else:
             conn.joined[membership] = time.monotonic()
-        conn.send(websocket.announce_reply(
-            msg.info_hash, result.complete, result.incomplete, self.settings.interval))
+        conn.send(websocket.announce_reply(msg.info_hash, result.complete, result.incomplete, self.settings.interval))
         deliveries = [
-            Delivery(Route.decode(value), websocket.offer_message(msg.info_hash, msg.peer_id, offer),
-                     OfferOrigin(msg.peer_id, offer.offer_id, route))
+            Delivery(
+                Route.decode(value),
+                websocket.offer_message(msg.info_hash, msg.peer_id, offer),
+                OfferOrigin(msg.peer_id, offer.offer_id, route),
+            )
             for (_, value), offer in zip(result.peers, msg.offers, strict=False)  # fewer peers than offers
         ]
         if deliveries:
@@ -154,8 +161,9 @@ class Tracker:
 
     async def _scrape(self, conn: Connection, msg: websocket.Scrape) -> None:
         if msg.info_hashes is not None and len(msg.info_hashes) > self.settings.max_scrape:
-            raise WireError(f"too many info_hash values: at most {self.settings.max_scrape} per scrape",
-                            websocket.SCRAPE)
+            raise WireError(
+                f"too many info_hash values: at most {self.settings.max_scrape} per scrape", websocket.SCRAPE
+            )
         files = await self.store.scrape(msg.info_hashes, self.settings.max_scrape)
         self.metrics.websocket_scrapes.inc()
         conn.send(websocket.scrape_reply(files, self.settings.interval))

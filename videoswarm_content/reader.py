@@ -201,7 +201,6 @@ class _Fields:
             raise self.error(key, f"{key!r} must be a list of words, like [music, live]")
         return tuple(str(t) for t in value)
 
-
     def captions(self, key: str) -> tuple[CaptionTrack, ...]:
         value = self.meta.get(key)
         if value is None:
@@ -225,5 +224,6 @@ def _check_torrent(path: Path, magnet: Magnet, field: _Fields) -> None:
     except torf.TorfError as error:
         raise field.error("torrent", f"not a valid .torrent file: {path}: {error}") from None
     if torrent.infohash.lower() != magnet.info_hash:
-        raise field.error("torrent", f"{path} has info hash {torrent.infohash.lower()}, "
-                                     f"but the magnet says {magnet.info_hash}")
+        raise field.error(
+            "torrent", f"{path} has info hash {torrent.infohash.lower()}, but the magnet says {magnet.info_hash}"
+        )

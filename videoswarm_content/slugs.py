@@ -15,8 +15,10 @@ def slug_problem(slug: str) -> str | None:
     """Why ``slug`` cannot be a page's folder, or None."""
     if _SLUG.match(slug) and slug.lower() not in RESERVED_SLUGS:
         return None
-    return (f"file name {slug!r} cannot be a page's folder: use letters, digits, '.', '_', '-', "
-            f"and none of {', '.join(sorted(RESERVED_SLUGS))}")
+    return (
+        f"file name {slug!r} cannot be a page's folder: use letters, digits, '.', '_', '-', "
+        f"and none of {', '.join(sorted(RESERVED_SLUGS))}"
+    )
 
 
 def slugify(file_name: str) -> str:

@@ -34,8 +34,15 @@ def title_from(file_name: str) -> str:
     return words[0].upper() + words[1:] if words == words.lower() else words
 
 
-def write_entry(content_dir: Path, file_name: str, info_hash: str, magnet: str, torrent: bytes,
-                duration: int | None = None, attach: Attach | None = None) -> Path:
+def write_entry(
+    content_dir: Path,
+    file_name: str,
+    info_hash: str,
+    magnet: str,
+    torrent: bytes,
+    duration: int | None = None,
+    attach: Attach | None = None,
+) -> Path:
     """Create or refresh the entry for this torrent; returns the ``.md`` path.
 
     ``attach(slug, front_matter)`` writes files beside the entry (``seed add``'s poster and
@@ -56,8 +63,12 @@ def write_entry(content_dir: Path, file_name: str, info_hash: str, magnet: str, 
         if duration is not None and "duration" not in post.metadata:
             post["duration"] = duration
     else:
-        meta: dict[str, object] = {"title": title_from(file_name), "magnet": magnet, "torrent": torrent_name,
-                                   "date": datetime.date.today()}
+        meta: dict[str, object] = {
+            "title": title_from(file_name),
+            "magnet": magnet,
+            "torrent": torrent_name,
+            "date": datetime.date.today(),
+        }
         if duration is not None:
             meta["duration"] = duration
         post = frontmatter.Post(_PLACEHOLDER)

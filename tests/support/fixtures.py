@@ -54,9 +54,10 @@ def _serve(name: str, request: pytest.FixtureRequest) -> Iterator[Target]:
         deployment = Target(name, [start_tracker(redis_url=url), start_tracker(redis_url=url)])
     elif name == "cluster":
         nodes = request.getfixturevalue("redis_cluster")
-        deployment = Target(name, [
-            start_tracker(redis_url=f"redis://127.0.0.1:{node.port}/0", REDIS_CLUSTER="true") for node in nodes[:2]
-        ])
+        deployment = Target(
+            name,
+            [start_tracker(redis_url=f"redis://127.0.0.1:{node.port}/0", REDIS_CLUSTER="true") for node in nodes[:2]],
+        )
     else:
         deployment = Target(name, [start_reference()])
     yield deployment

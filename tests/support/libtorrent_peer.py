@@ -89,8 +89,9 @@ class LibtorrentPeer:
         A piece counts as verified once hashed, possibly before libtorrent's disk thread
         has written it out, so the file is read only after a cache flush completes.
         """
-        self._wait(lambda: handle.status().is_seeding, "the download to finish", timeout,
-                   lambda: _describe(handle.status()))
+        self._wait(
+            lambda: handle.status().is_seeding, "the download to finish", timeout, lambda: _describe(handle.status())
+        )
         handle.flush_cache()
         self._wait_alert(lt.cache_flushed_alert, handle, timeout)
 
@@ -109,8 +110,9 @@ class LibtorrentPeer:
         key = (kind, str(handle.info_hashes().v1))
         self._wait(lambda: key in self._seen, f"{kind.__name__} for {key[1]}", timeout)
 
-    def _wait(self, done: Callable[[], bool], what: str, timeout: float,
-              detail: Callable[[], str] = lambda: "") -> None:
+    def _wait(
+        self, done: Callable[[], bool], what: str, timeout: float, detail: Callable[[], str] = lambda: ""
+    ) -> None:
         """Pump alerts until ``done()``; on timeout fail with the recent alerts."""
         deadline = time.monotonic() + timeout
         while True:
@@ -119,8 +121,7 @@ class LibtorrentPeer:
                 return
             if time.monotonic() > deadline:
                 alerts = "\n  ".join(self._log) or "(none)"
-                raise TimeoutError(f"libtorrent: waited {timeout} s for {what} {detail()}\n"
-                                   f"recent alerts:\n  {alerts}")
+                raise TimeoutError(f"libtorrent: waited {timeout} s for {what} {detail()}\nrecent alerts:\n  {alerts}")
             self.session.wait_for_alert(100)
 
     def _pump(self) -> None:
@@ -131,5 +132,7 @@ class LibtorrentPeer:
 
 
 def _describe(status: lt.torrent_status) -> str:
-    return (f"(state {status.state}, progress {status.progress:.2f}, peers {status.num_peers}, "
-            f"tracker {status.current_tracker!r})")
+    return (
+        f"(state {status.state}, progress {status.progress:.2f}, peers {status.num_peers}, "
+        f"tracker {status.current_tracker!r})"
+    )

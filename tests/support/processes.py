@@ -97,8 +97,22 @@ def start_redis(workdir: Path, port: int | None = None, cluster: bool = False) -
     workdir.mkdir(parents=True, exist_ok=True)
     extra = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"] if cluster else []
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir), "--loglevel", "warning", *extra],
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+            "--loglevel",
+            "warning",
+            *extra,
+        ],
         stdout=subprocess.DEVNULL,
     )
     server = Server("redis-server", proc, port)
@@ -117,12 +131,14 @@ def start_redis_cluster(workdir: Path, nodes: int = 3) -> list[Server]:
     servers = [start_redis(workdir / str(i), _cluster_port(), cluster=True) for i in range(nodes)]
     subprocess.run(
         ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{s.port}" for s in servers), "--cluster-yes"],
-        check=True, stdout=subprocess.DEVNULL,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
-    while b"cluster_state:ok" not in subprocess.run(
-        ["redis-cli", "-p", str(servers[0].port), "cluster", "info"], capture_output=True
-    ).stdout:
+    while (
+        b"cluster_state:ok"
+        not in subprocess.run(["redis-cli", "-p", str(servers[0].port), "cluster", "info"], capture_output=True).stdout
+    ):
         if time.monotonic() > deadline:
             raise RuntimeError("Redis Cluster did not reach cluster_state:ok")
         time.sleep(0.1)
@@ -143,7 +159,8 @@ def start_tracker(port: int | None = None, redis_url: str | None = None, **env: 
     child_env.update(env)
     proc = subprocess.Popen(
         [sys.executable, "-m", "tracker_app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=child_env,
+        cwd=ROOT,
+        env=child_env,
     )
     server = Server("tracker", proc, port, env)
     _wait_until(lambda: httpx.get(f"{server.http_url}/health", timeout=2).status_code == 200, server)
@@ -155,7 +172,9 @@ def start_reference(port: int | None = None, interval_ms: int = 600_000) -> Serv
     port = port or free_port()
     proc = subprocess.Popen(
         ["node", str(ROOT / "tests/support/reference_tracker.mjs"), str(port), str(interval_ms)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     server = Server("bittorrent-tracker", proc, port)
     line = proc.stdout.readline() if proc.stdout else ""

@@ -30,12 +30,19 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def seed(*args: str | Path, user: int | None = None, env: dict[str, str] | None = None,
-         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def seed(
+    *args: str | Path, user: int | None = None, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run one ``seed`` command to completion (as uid ``user``, if given)."""
     prefix = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] if user is not None else []
-    return subprocess.run([*prefix, SEED, *map(str, args)], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})}, cwd=cwd)
+    return subprocess.run(
+        [*prefix, SEED, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
 
 
 def add(*args: str | Path) -> str:
@@ -48,9 +55,14 @@ def add(*args: str | Path) -> str:
 def node_download(torrent: str | Path, announce: Sequence[str], workdir: Path, timeout: float = 60) -> str:
     """Download with a Node webtorrent peer; returns the SHA-256 of the file it got."""
     workdir.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["node", str(NODE_PEER), str(torrent), str(int(timeout * 1000)), *announce],
-                          capture_output=True, text=True, timeout=timeout + 15, cwd=ROOT,
-                          env={**os.environ, "TMPDIR": str(workdir)})
+    done = subprocess.run(
+        ["node", str(NODE_PEER), str(torrent), str(int(timeout * 1000)), *announce],
+        capture_output=True,
+        text=True,
+        timeout=timeout + 15,
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(workdir)},
+    )
     assert done.returncode == 0, f"node peer failed: {done.stdout}{done.stderr}"
     return done.stdout.split()[-1]
 
@@ -64,9 +76,23 @@ class SeedRun:
         self.log_path = log
         with log.open("w") as out:
             self.proc = subprocess.Popen(
-                [*prefix, SEED, "run", "--state", str(state), "--listen", "127.0.0.1:0", "--stun-server", "",
-                 "--status-interval", "1", *args],
-                stdout=out, stderr=subprocess.STDOUT, text=True,
+                [
+                    *prefix,
+                    SEED,
+                    "run",
+                    "--state",
+                    str(state),
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--stun-server",
+                    "",
+                    "--status-interval",
+                    "1",
+                    *args,
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
             )
 
     @property

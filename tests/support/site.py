@@ -26,12 +26,38 @@ def make_video(path: Path, seconds: int = 6, size: str = "320x180", noisy: bool 
     path.parent.mkdir(parents=True, exist_ok=True)
     pattern = f"testsrc=size={size}:rate=25:duration={seconds}" + (",noise=alls=30:allf=t" if noisy else "")
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y",
-         "-f", "lavfi", "-i", pattern,
-         "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-         "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "25",
-         *(["-b:v", "3M"] if noisy else []),
-         "-c:a", "aac", "-b:a", "64k", "-shortest", "-movflags", "+faststart", str(path)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            pattern,
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            "25",
+            *(["-b:v", "3M"] if noisy else []),
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
         check=True,
     )
     return path
@@ -42,8 +68,9 @@ def magnet_for(torrent: bytes, name: str, trackers: list[str], web_seeds: list[s
     return magnet_uri(info_hash(torrent).hex(), name, trackers, web_seeds)
 
 
-def write_entry(content: Path, slug: str, front: dict | None = None, body: str = "A test video.\n",
-                raw_front: str | None = None) -> Path:
+def write_entry(
+    content: Path, slug: str, front: dict | None = None, body: str = "A test video.\n", raw_front: str | None = None
+) -> Path:
     """``content/<slug>.md`` with YAML front matter (``raw_front`` is written as is)."""
     content.mkdir(parents=True, exist_ok=True)
     text = raw_front if raw_front is not None else yaml.safe_dump(front or {}, sort_keys=False, allow_unicode=True)
@@ -52,22 +79,32 @@ def write_entry(content: Path, slug: str, front: dict | None = None, body: str =
     return path
 
 
-def add_video(content: Path, slug: str, video: Path, trackers: list[str], web_seeds: list[str] = (),
-              **front: object) -> bytes:
+def add_video(
+    content: Path, slug: str, video: Path, trackers: list[str], web_seeds: list[str] = (), **front: object
+) -> bytes:
     """A complete entry as the seeder writes it: the .torrent next to the .md. Returns the torrent."""
     torrent = make_torrent(video, trackers)
     (content / f"{slug}.torrent").write_bytes(torrent)
-    write_entry(content, slug, {
-        "title": front.pop("title", slug.replace("-", " ").title()),
-        "magnet": magnet_for(torrent, video.name, trackers, web_seeds),
-        "torrent": f"{slug}.torrent",
-        **front,
-    })
+    write_entry(
+        content,
+        slug,
+        {
+            "title": front.pop("title", slug.replace("-", " ").title()),
+            "magnet": magnet_for(torrent, video.name, trackers, web_seeds),
+            "torrent": f"{slug}.torrent",
+            **front,
+        },
+    )
     return torrent
 
 
-def write_config(path: Path, trackers: list[str] = (), site_name: str = "Test videos",
-                 theme: dict[str, object] | None = None, site_url: str | None = None) -> Path:
+def write_config(
+    path: Path,
+    trackers: list[str] = (),
+    site_name: str = "Test videos",
+    theme: dict[str, object] | None = None,
+    site_url: str | None = None,
+) -> Path:
     """A mkdocs.yml like the project's, with the test's trackers and no STUN server.
     No ``theme`` means the plugin's own; ``site_url`` turns on the sharing metadata."""
     config: dict[str, object] = {"site_name": site_name}
@@ -82,8 +119,14 @@ def write_config(path: Path, trackers: list[str] = (), site_name: str = "Test vi
 
 def run_sitegen(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The ``sitegen`` command, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "sitegen.cli", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sitegen.cli", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def build_site(content: Path, out: Path, config: Path) -> Path:

@@ -25,8 +25,11 @@ def text(raw: bytes) -> str:
 
 def sdp(kind: str, tag: str) -> dict[str, str]:
     """A small but realistic SDP body, tagged so tests can tell offers apart."""
-    return {"type": kind, "sdp": f"v=0\r\no=- {tag} 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-                                 "a=group:BUNDLE 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"}
+    return {
+        "type": kind,
+        "sdp": f"v=0\r\no=- {tag} 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        "a=group:BUNDLE 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
+    }
 
 
 class Peer:
@@ -72,33 +75,50 @@ class Peer:
             return True
         return False
 
-    def announce_message(self, info_hash: bytes, event: str | None = "started", left: float | None = 100,
-                         offers: int = 0, **extra: Any) -> dict[str, Any]:
+    def announce_message(
+        self, info_hash: bytes, event: str | None = "started", left: float | None = 100, offers: int = 0, **extra: Any
+    ) -> dict[str, Any]:
         message: dict[str, Any] = {
-            "action": "announce", "info_hash": text(info_hash), "peer_id": text(self.peer_id),
-            "numwant": offers, "uploaded": 0, "downloaded": 0, "left": left,
+            "action": "announce",
+            "info_hash": text(info_hash),
+            "peer_id": text(self.peer_id),
+            "numwant": offers,
+            "uploaded": 0,
+            "downloaded": 0,
+            "left": left,
         }
         if event is not None:
             message["event"] = event
         if offers:
-            message["offers"] = [
-                {"offer_id": text(random_id()), "offer": sdp("offer", f"{i}")} for i in range(offers)
-            ]
+            message["offers"] = [{"offer_id": text(random_id()), "offer": sdp("offer", f"{i}")} for i in range(offers)]
         message.update(extra)
         return message
 
-    async def announce(self, info_hash: bytes, event: str | None = "started", left: float | None = 100,
-                       offers: int = 0, timeout: float = 5, **extra: Any) -> dict[str, Any]:
+    async def announce(
+        self,
+        info_hash: bytes,
+        event: str | None = "started",
+        left: float | None = 100,
+        offers: int = 0,
+        timeout: float = 5,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """Announce and return the tracker's reply for this torrent (offers received meanwhile are skipped)."""
         message = self.announce_message(info_hash, event, left, offers, **extra)
         await self.send(message)
         return await self.recv_until(lambda m: "offer" not in m and "answer" not in m, timeout)
 
     async def answer(self, offer: dict[str, Any], tag: str = "answer") -> None:
-        await self.send({
-            "action": "announce", "info_hash": offer["info_hash"], "peer_id": text(self.peer_id),
-            "to_peer_id": offer["peer_id"], "offer_id": offer["offer_id"], "answer": sdp("answer", tag),
-        })
+        await self.send(
+            {
+                "action": "announce",
+                "info_hash": offer["info_hash"],
+                "peer_id": text(self.peer_id),
+                "to_peer_id": offer["peer_id"],
+                "offer_id": offer["offer_id"],
+                "answer": sdp("answer", tag),
+            }
+        )
 
     async def scrape(self, info_hashes: list[bytes] | bytes | None) -> dict[str, Any]:
         message: dict[str, Any] = {"action": "scrape"}

@@ -60,5 +60,8 @@ def _warn_once(header: str) -> None:
     global _warned
     if not _warned:
         _warned = True
-        log.warning("X-Forwarded-For %r holds no address where the trusted proxy writes one: using the socket's "
-                    "address (check TRACKER_PROXY_HOPS; this warning is shown once)", header[:200])
+        log.warning(
+            "X-Forwarded-For %r holds no address where the trusted proxy writes one: using the socket's "
+            "address (check TRACKER_PROXY_HOPS; this warning is shown once)",
+            header[:200],
+        )

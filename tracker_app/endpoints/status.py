@@ -43,8 +43,9 @@ async def stats_page(request: Request) -> Response:
         stats = await _stats(request.app.state.tracker)
     except StoreUnavailable as exc:
         return HTMLResponse(f"<h1>Tracker storage unavailable</h1><p>{escape(str(exc))}</p>", status_code=503)
-    clients = "".join(f"<tr><td><code>{escape(name)}</code></td><td>{count}</td></tr>"
-                      for name, count in stats["clients"].items())
+    clients = "".join(
+        f"<tr><td><code>{escape(name)}</code></td><td>{count}</td></tr>" for name, count in stats["clients"].items()
+    )
     return HTMLResponse(f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Tracker stats</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -174,7 +174,6 @@ class RedisRelay(Relay):
         return aioredis.Redis.from_pool(pool)
 
 
-
 async def _quietly(closing: Any) -> None:
     """Close a connection that may already be broken."""
     try:
@@ -187,8 +186,12 @@ def _pack(delivery: Delivery) -> list[object]:
     item: list[object] = [delivery.route.conn, delivery.text]
     if delivery.origin is not None:
         origin = delivery.origin
-        item += [origin.peer_id.decode("latin-1"), origin.offer_id.decode("latin-1"), origin.route.replica,
-                 origin.route.conn]
+        item += [
+            origin.peer_id.decode("latin-1"),
+            origin.offer_id.decode("latin-1"),
+            origin.route.replica,
+            origin.route.conn,
+        ]
     return item
 
 

@@ -107,8 +107,14 @@ def connect(url: str, cluster: bool = False) -> aioredis.Redis | RedisCluster:
     if cluster:
         return RedisCluster.from_url(url, **options)
     pool = aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=_POOL_SIZE, timeout=5, health_check_interval=30, retry=Retry(NoBackoff(), 1),
-        retry_on_error=[ConnectionError], **options)
+        url,
+        max_connections=_POOL_SIZE,
+        timeout=5,
+        health_check_interval=30,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[ConnectionError],
+        **options,
+    )
     return aioredis.Redis(connection_pool=pool)
 
 
@@ -134,13 +140,25 @@ class RedisStore(SwarmStore):
     async def announce(self, info_hash: bytes, peer: PeerEntry, event: Event, numwant: int) -> AnnounceResult:
         owned = peer.kind is Kind.WEBSOCKET
         args = [
-            _EVENT_CODES[event], peer.kind.value, peer.key, peer.value,
-            b"1" if peer.seeder else b"0", numwant, b"1" if owned else b"0", peer.claim, b"",
+            _EVENT_CODES[event],
+            peer.kind.value,
+            peer.key,
+            peer.value,
+            b"1" if peer.seeder else b"0",
+            numwant,
+            b"1" if owned else b"0",
+            peer.claim,
+            b"",
         ]
         extra = self._index_refresh(info_hash)
         if owned and event in (Event.STARTED, Event.STOPPED):  # a socket's first announce in a swarm, or its last
-            extra.append(("SADD" if event is Event.STARTED else "SREM", *_member_key(peer.value),
-                          info_hash + peer.key + peer.value))
+            extra.append(
+                (
+                    "SADD" if event is Event.STARTED else "SREM",
+                    *_member_key(peer.value),
+                    info_hash + peer.key + peer.value,
+                )
+            )
         [reply] = await self._run([(info_hash, args)], extra)
         if reply[0] == -1 and self._dead(reply[1]):
             args[-1] = reply[1]  # its replica died: take the peer_id over
@@ -152,13 +170,19 @@ class RedisStore(SwarmStore):
 
     async def leave(self, memberships: Sequence[tuple[bytes, PeerEntry]]) -> None:
         if memberships:
-            forget = [("SREM", *_member_key(peer.value), info_hash + peer.key + peer.value)
-                      for info_hash, peer in memberships]
-            await self._run([
-                (info_hash, [_EVENT_CODES[Event.STOPPED], peer.kind.value, peer.key, peer.value, b"0", 0, b"1",
-                             b"", b""])
-                for info_hash, peer in memberships
-            ], forget)
+            forget = [
+                ("SREM", *_member_key(peer.value), info_hash + peer.key + peer.value) for info_hash, peer in memberships
+            ]
+            await self._run(
+                [
+                    (
+                        info_hash,
+                        [_EVENT_CODES[Event.STOPPED], peer.kind.value, peer.key, peer.value, b"0", 0, b"1", b"", b""],
+                    )
+                    for info_hash, peer in memberships
+                ],
+                forget,
+            )
 
     async def scrape(self, info_hashes: Sequence[bytes] | None, limit: int) -> dict[bytes, ScrapeCounts]:
         if info_hashes is None:
@@ -184,8 +208,11 @@ class RedisStore(SwarmStore):
             await self._guard(self._redis.delete(_TOTALS, _INDEX))
             return
         for _ in range(_SWEEP_BATCHES):
-            due: list[tuple[bytes, float]] = await self._guard(self._redis.zrange(  # type: ignore[arg-type]
-                _INDEX, "-inf", now - self._ttl_ms, byscore=True, offset=0, num=_SWEEP_BATCH, withscores=True))
+            due: list[tuple[bytes, float]] = await self._guard(
+                self._redis.zrange(  # type: ignore[arg-type]
+                    _INDEX, "-inf", now - self._ttl_ms, byscore=True, offset=0, num=_SWEEP_BATCH, withscores=True
+                )
+            )
             if not due:
                 break
             replies = await self._run([(info_hash, [_SWEEP]) for info_hash, _ in due])
@@ -218,8 +245,11 @@ class RedisStore(SwarmStore):
         outage it would find every other replica late and call them all dead.
         """
         clock = time.monotonic()
-        return (self._beating_since is not None and clock - self._last_beat < 2 * BEAT
-                and clock - self._beating_since >= DEAD_AFTER)
+        return (
+            self._beating_since is not None
+            and clock - self._last_beat < 2 * BEAT
+            and clock - self._beating_since >= DEAD_AFTER
+        )
 
     def _dead(self, holder: bytes) -> bool:
         return self._judges() and Route.decode(holder).replica not in self._alive
@@ -293,8 +323,11 @@ class RedisStore(SwarmStore):
         commands: list[Command] = []
         seeders, leechers, torrents = self._delta
         if seeders or leechers or torrents:
-            commands += [("HINCRBY", _TOTALS, field, delta)
-                         for field, delta in (("c", seeders), ("i", leechers), ("t", torrents)) if delta]
+            commands += [
+                ("HINCRBY", _TOTALS, field, delta)
+                for field, delta in (("c", seeders), ("i", leechers), ("t", torrents))
+                if delta
+            ]
         if self._reindex:
             commands.append(("ZADD", _INDEX, *(x for h, score in self._reindex.items() for x in (score, h))))
         return commands
@@ -313,8 +346,10 @@ class RedisStore(SwarmStore):
         self._delta, self._reindex = [0, 0, 0], {}
         commands: list[Command] = [
             *pending,
-            *(("EVALSHA", self._sha, 4, *_keys(info_hash), self._ttl_ms, self._key_ttl_ms, *args)
-              for info_hash, args in calls),
+            *(
+                ("EVALSHA", self._sha, 4, *_keys(info_hash), self._ttl_ms, self._key_ttl_ms, *args)
+                for info_hash, args in calls
+            ),
             *extra,
         ]
         try:
@@ -323,7 +358,7 @@ class RedisStore(SwarmStore):
                 if not any(isinstance(reply, NoScriptError) for reply in replies):
                     break
                 await self._guard(self._redis.script_load(SCRIPT))
-                commands = commands[len(pending):]  # the totals were written by the first attempt
+                commands = commands[len(pending) :]  # the totals were written by the first attempt
                 pending = []
             for reply in replies:
                 if isinstance(reply, ConnectionError | TimeoutError | OSError):
@@ -332,7 +367,7 @@ class RedisStore(SwarmStore):
             self._delta = [a + b for a, b in zip(self._delta, delta, strict=True)]
             self._reindex = reindex | self._reindex
             raise
-        replies = replies[len(pending):]
+        replies = replies[len(pending) :]
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply

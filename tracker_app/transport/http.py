@@ -39,8 +39,13 @@ class _Refused(Exception):
 
 
 class HttpProtocol(HttpToolsProtocol):
-    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
-                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         tracker = app_state.get("tracker")
         self._tracker: Tracker | None = tracker if isinstance(tracker, Tracker) else None
@@ -115,7 +120,9 @@ class HttpProtocol(HttpToolsProtocol):
         body = reason.encode() + b"\n"
         self.transport.write(
             f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode() + body)
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+            + body
+        )
         self.transport.close()
 
     # WebSocket upgrades
@@ -133,5 +140,6 @@ class HttpProtocol(HttpToolsProtocol):
         headers = Headers((name.decode("latin-1"), value.decode("latin-1")) for name, value in self.headers)
         scope = {"type": "websocket", "headers": self.headers, "client": self.client}
         ip = client_ip(HTTPConnection(scope), tracker.settings.trust_proxy)
-        TrackerSocket.upgrade(tracker, self.transport, Request(self.url.decode("latin-1"), headers), ip,
-                              self.connections)
+        TrackerSocket.upgrade(
+            tracker, self.transport, Request(self.url.decode("latin-1"), headers), ip, self.connections
+        )

@@ -87,8 +87,9 @@ class TrackerSocket(Connection, asyncio.Protocol):
         self._server = server
 
     @classmethod
-    def upgrade(cls, tracker: Tracker, transport: asyncio.Transport, request: Request, ip: str,
-                server: set[Any]) -> None:
+    def upgrade(
+        cls, tracker: Tracker, transport: asyncio.Transport, request: Request, ip: str, server: set[Any]
+    ) -> None:
         """Answer the handshake and, when it succeeds, make the transport's protocol a tracker socket."""
         response = ServerProtocol(logger=log).accept(request)
         if response.status_code != 101:

@@ -115,13 +115,15 @@ def announce_response(
 
 
 def scrape_response(files: dict[bytes, ScrapeCounts], interval: int) -> bytes:
-    return _bencode({
-        b"files": {
-            info_hash: {b"complete": c.complete, b"incomplete": c.incomplete, b"downloaded": c.downloaded}
-            for info_hash, c in files.items()
-        },
-        b"flags": {b"min_request_interval": interval},
-    })
+    return _bencode(
+        {
+            b"files": {
+                info_hash: {b"complete": c.complete, b"incomplete": c.incomplete, b"downloaded": c.downloaded}
+                for info_hash, c in files.items()
+            },
+            b"flags": {b"min_request_interval": interval},
+        }
+    )
 
 
 def failure(reason: str) -> bytes:

@@ -196,46 +196,54 @@ def _dump(message: dict[str, Any]) -> str:
 
 
 def announce_reply(info_hash: bytes, complete: int, incomplete: int, interval: int) -> str:
-    return _dump({
-        "action": ANNOUNCE,
-        "interval": interval,
-        "info_hash": _text(info_hash),
-        "complete": complete,
-        "incomplete": incomplete,
-    })
+    return _dump(
+        {
+            "action": ANNOUNCE,
+            "interval": interval,
+            "info_hash": _text(info_hash),
+            "complete": complete,
+            "incomplete": incomplete,
+        }
+    )
 
 
 def offer_message(info_hash: bytes, from_peer_id: bytes, offer: Offer) -> str:
     """An offer as the chosen peer receives it."""
-    return _dump({
-        "action": ANNOUNCE,
-        "offer": offer.offer,
-        "offer_id": _text(offer.offer_id),
-        "peer_id": _text(from_peer_id),
-        "info_hash": _text(info_hash),
-    })
+    return _dump(
+        {
+            "action": ANNOUNCE,
+            "offer": offer.offer,
+            "offer_id": _text(offer.offer_id),
+            "peer_id": _text(from_peer_id),
+            "info_hash": _text(info_hash),
+        }
+    )
 
 
 def answer_message(answer: Answer) -> str:
     """An answer as the offering peer receives it: from the answerer, for its offer."""
-    return _dump({
-        "action": ANNOUNCE,
-        "answer": answer.answer,
-        "offer_id": _text(answer.offer_id),
-        "peer_id": _text(answer.peer_id),
-        "info_hash": _text(answer.info_hash),
-    })
+    return _dump(
+        {
+            "action": ANNOUNCE,
+            "answer": answer.answer,
+            "offer_id": _text(answer.offer_id),
+            "peer_id": _text(answer.peer_id),
+            "info_hash": _text(answer.info_hash),
+        }
+    )
 
 
 def scrape_reply(files: dict[bytes, ScrapeCounts], interval: int) -> str:
-    return _dump({
-        "action": SCRAPE,
-        "files": {
-            _text(info_hash): {"complete": c.complete, "incomplete": c.incomplete, "downloaded": c.downloaded}
-            for info_hash, c in files.items()
-        },
-        "flags": {"min_request_interval": interval},
-    })
+    return _dump(
+        {
+            "action": SCRAPE,
+            "files": {
+                _text(info_hash): {"complete": c.complete, "incomplete": c.incomplete, "downloaded": c.downloaded}
+                for info_hash, c in files.items()
+            },
+            "flags": {"min_request_interval": interval},
+        }
+    )
 
 
 def failure(reason: str, action: str | None = None, info_hash: bytes | None = None) -> str:
