@@ -101,7 +101,7 @@ def breakdown(peers: int = 2000) -> dict[str, float]:
     from tracker_app.config import Settings
     from tracker_app.connections import Connections
     from tracker_app.metrics import Metrics
-    from tracker_app.peers import Event, Kind, PeerEntry, Route
+    from tracker_app.peers import Event, Kind, PeerEntry, SocketId
     from tracker_app.ratelimit import AddressRate
     from tracker_app.relay import MemoryRelay
     from tracker_app.store import MemoryStore
@@ -136,7 +136,7 @@ def breakdown(peers: int = 2000) -> dict[str, float]:
         peer_id, info_hash = random.randbytes(20), random.choice(hashes)
         sock.joined[(info_hash, peer_id)] = 0.0
         tracker.connections.open(sock)
-        entry = PeerEntry(Kind.WEBSOCKET, peer_id, Route("bench", sock.conn_id).encode(), False)
+        entry = PeerEntry(Kind.WEBSOCKET, peer_id, SocketId("bench", sock.conn_id).encode(), False)
         asyncio.run(tracker.store.announce(info_hash, entry, Event.STARTED, 0))
         return sock
 

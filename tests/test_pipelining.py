@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.processes import Server, start_redis
-from tracker_app.peers import Event, Kind, PeerEntry, Route
+from tracker_app.peers import Event, Kind, PeerEntry, SocketId
 from tracker_app.store import RedisStore
 from tracker_app.store.base import StoreUnavailable
 from tracker_app.store.redis import connect
@@ -27,7 +27,7 @@ async def own_redis(tmp_path: Path) -> AsyncIterator[Server]:
 
 
 def peer(n: int, seeder: bool) -> PeerEntry:
-    return PeerEntry(Kind.WEBSOCKET, n.to_bytes(20, "big"), Route("r1", n).encode(), seeder)
+    return PeerEntry(Kind.WEBSOCKET, n.to_bytes(20, "big"), SocketId("r1", n).encode(), seeder)
 
 
 async def test_announces_in_one_loop_turn_each_get_their_own_reply(own_redis: Server) -> None:

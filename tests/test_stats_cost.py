@@ -10,7 +10,7 @@ import httpx
 import redis
 
 from tests.support.processes import start_redis, start_tracker
-from tracker_app.peers import Event, Kind, PeerEntry, Route
+from tracker_app.peers import Event, Kind, PeerEntry, SocketId
 from tracker_app.store import RedisStore
 from tracker_app.store.redis import connect
 
@@ -26,7 +26,7 @@ async def fill(url: str, torrents: int) -> None:
                 *(
                     store.announce(
                         os.urandom(20),
-                        PeerEntry(Kind.WEBSOCKET, os.urandom(20), Route("filler", n).encode(), True),
+                        PeerEntry(Kind.WEBSOCKET, os.urandom(20), SocketId("filler", n).encode(), True),
                         Event.STARTED,
                         0,
                     )

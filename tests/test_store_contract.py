@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tracker_app.peers import Claim, Event, Kind, PeerEntry, PeerIdTaken, Route
+from tracker_app.peers import Claim, Event, Kind, PeerEntry, PeerIdTaken, SocketId
 from tracker_app.store import MemoryStore, RedisStore, SwarmStore
 from tracker_app.store.redis import connect
 
@@ -38,7 +38,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[SwarmStore]:
 
 
 def ws_peer(n: int, seeder: bool = False, replica: str = "r1") -> PeerEntry:
-    return PeerEntry(Kind.WEBSOCKET, b"-WW0208-" + n.to_bytes(12, "big"), Route(replica, n).encode(), seeder)
+    return PeerEntry(Kind.WEBSOCKET, b"-WW0208-" + n.to_bytes(12, "big"), SocketId(replica, n).encode(), seeder)
 
 
 def http_peer(n: int, seeder: bool = False) -> PeerEntry:

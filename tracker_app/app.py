@@ -20,8 +20,7 @@ from tracker_app.connections import Connections
 from tracker_app.endpoints import http, status
 from tracker_app.endpoints.websocket import TrackerSockets
 from tracker_app.metrics import Metrics
-from tracker_app.peers import Kind, PeerEntry
-from tracker_app.peers import Route as PeerRoute  # Starlette's Route is the HTTP one
+from tracker_app.peers import Kind, PeerEntry, SocketId
 from tracker_app.ratelimit import AddressRate
 from tracker_app.relay import MemoryRelay, RedisRelay, Relay
 from tracker_app.store import MemoryStore, RedisStore, StoreUnavailable, SwarmStore
@@ -96,7 +95,7 @@ async def _housekeeping(tracker: Tracker) -> None:
         await asyncio.sleep(period)
         pruned = tracker.connections.prune(tracker.store.peer_ttl)
         expired = [
-            (info_hash, PeerEntry(Kind.WEBSOCKET, peer_id, PeerRoute(tracker.replica, conn.conn_id).encode(), False))
+            (info_hash, PeerEntry(Kind.WEBSOCKET, peer_id, SocketId(tracker.replica, conn.conn_id).encode(), False))
             for conn, info_hash, peer_id in pruned
         ]
         try:

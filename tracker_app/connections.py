@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from tracker_app.clients import client_name
-from tracker_app.peers import Route
+from tracker_app.peers import SocketId
 from tracker_app.relay.base import OfferOrigin
 
 #: Close code for a socket that does not read what it is sent (RFC 6455: policy violation).
@@ -33,7 +33,7 @@ class Connection:
         self.joined: dict[tuple[bytes, bytes], float] = {}
         #: peer_id -> when this socket first announced it (Unix ms): its claim on the peer_id.
         self.claims: dict[bytes, int] = {}
-        self._pending: dict[tuple[bytes, bytes], Route] | None = None
+        self._pending: dict[tuple[bytes, bytes], SocketId] | None = None
         self._window = 0.0
         self._spent = 0
 
@@ -60,7 +60,7 @@ class Connection:
             del self._pending[next(iter(self._pending))]
         self._pending[(origin.peer_id, origin.offer_id)] = origin.route
 
-    def take_offer(self, peer_id: bytes, offer_id: bytes) -> Route | None:
+    def take_offer(self, peer_id: bytes, offer_id: bytes) -> SocketId | None:
         """The route of the socket that made this offer, if it was handed to this socket."""
         if self._pending is None:
             return None

@@ -40,7 +40,7 @@ class Kind(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
+class SocketId:
     """Where a WebSocket peer's socket lives: which replica, which connection on it."""
 
     replica: str
@@ -51,7 +51,7 @@ class Route:
 
     @classmethod
     @functools.lru_cache(maxsize=1 << 16)  # five per announce, mostly the same few thousand sockets
-    def decode(cls, raw: bytes) -> Route:
+    def decode(cls, raw: bytes) -> SocketId:
         replica, _, conn = raw.decode().rpartition(":")
         return cls(replica, int(conn))
 
@@ -62,7 +62,7 @@ class PeerEntry:
 
     ``key`` identifies the peer in its swarm (the peer_id for WebSocket peers, the
     compact address for HTTP peers); ``value`` is what other peers need to reach it
-    (the encoded :class:`Route`, or the HTTP peer's peer_id).
+    (the encoded :class:`SocketId`, or the HTTP peer's peer_id).
     """
 
     kind: Kind

@@ -21,7 +21,7 @@ from tracker_app.config import Settings
 from tracker_app.connections import Connection, Connections
 from tracker_app.eager import start_eagerly
 from tracker_app.metrics import Metrics
-from tracker_app.peers import Claim, Event, Kind, PeerEntry, PeerIdTaken, Route
+from tracker_app.peers import Claim, Event, Kind, PeerEntry, PeerIdTaken, SocketId
 from tracker_app.ratelimit import AddressRate
 from tracker_app.relay.base import Delivery, OfferOrigin, Relay, RelayUnavailable
 from tracker_app.store.base import StoreUnavailable, SwarmStore
@@ -104,7 +104,7 @@ class Tracker:
     async def on_close(self, conn: Connection) -> None:
         """A closed socket leaves every swarm it joined."""
         self.connections.close(conn)
-        route = Route(self.replica, conn.conn_id).encode()
+        route = SocketId(self.replica, conn.conn_id).encode()
         memberships = [
             (info_hash, PeerEntry(Kind.WEBSOCKET, peer_id, route, False)) for info_hash, peer_id in conn.joined
         ]
@@ -116,7 +116,7 @@ class Tracker:
 
     async def _announce(self, conn: Connection, msg: websocket.Announce) -> None:
         self._check_allowed(msg.info_hash, websocket.ANNOUNCE)
-        route = Route(self.replica, conn.conn_id)
+        route = SocketId(self.replica, conn.conn_id)
         since = conn.claims.get(msg.peer_id)
         if since is None:
             since = conn.claims[msg.peer_id] = int(time.time() * 1000)
@@ -142,7 +142,7 @@ class Tracker:
         conn.send(websocket.announce_reply(msg.info_hash, result.complete, result.incomplete, self.settings.interval))
         deliveries = [
             Delivery(
-                Route.decode(value),
+                SocketId.decode(value),
                 websocket.offer_message(msg.info_hash, msg.peer_id, offer),
                 OfferOrigin(msg.peer_id, offer.offer_id, route),
             )

@@ -6,7 +6,7 @@ import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tracker_app.peers import Route
+from tracker_app.peers import SocketId
 
 
 # Not frozen: five of each are made per announce, and a frozen dataclass is built ~3x slower.
@@ -16,12 +16,12 @@ class OfferOrigin:
 
     peer_id: bytes
     offer_id: bytes
-    route: Route
+    route: SocketId
 
 
 @dataclass(slots=True)
 class Delivery:
-    route: Route
+    route: SocketId
     #: The JSON frame, ready to send.
     text: str
     origin: OfferOrigin | None = None

@@ -31,7 +31,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
-from tracker_app.peers import Route
+from tracker_app.peers import SocketId
 from tracker_app.relay.base import Deliver, Delivery, OfferOrigin, Relay, RelayUnavailable
 from tracker_app.store.pipelining import AutoPipeline
 from tracker_app.store.redis import connect
@@ -198,5 +198,5 @@ def _pack(delivery: Delivery) -> list[object]:
 def _unpack(item: list[Any], replica: str) -> Delivery:
     origin = None
     if len(item) > 2:
-        origin = OfferOrigin(item[2].encode("latin-1"), item[3].encode("latin-1"), Route(item[4], item[5]))
-    return Delivery(Route(replica, item[0]), item[1], origin)
+        origin = OfferOrigin(item[2].encode("latin-1"), item[3].encode("latin-1"), SocketId(item[4], item[5]))
+    return Delivery(SocketId(replica, item[0]), item[1], origin)

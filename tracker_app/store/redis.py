@@ -40,7 +40,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
 
-from tracker_app.peers import AnnounceResult, Event, Kind, PeerEntry, PeerIdTaken, Route, ScrapeCounts, Totals
+from tracker_app.peers import AnnounceResult, Event, Kind, PeerEntry, PeerIdTaken, ScrapeCounts, SocketId, Totals
 from tracker_app.store.base import StoreUnavailable, SwarmStore
 from tracker_app.store.pipelining import AutoPipeline, Command
 
@@ -252,7 +252,7 @@ class RedisStore(SwarmStore):
         )
 
     def _dead(self, holder: bytes) -> bool:
-        return self._judges() and Route.decode(holder).replica not in self._alive
+        return self._judges() and SocketId.decode(holder).replica not in self._alive
 
     async def _clear_out(self, replica: str) -> None:
         """Remove a dead replica's peers from their swarms, a batch at a time; SPOP shares the work out."""
@@ -403,7 +403,7 @@ class RedisStore(SwarmStore):
 
 def _member_key(route: bytes) -> tuple[str]:
     """The membership set of the replica a route names."""
-    return (_members(Route.decode(route).replica),)
+    return (_members(SocketId.decode(route).replica),)
 
 
 def _score(score: float) -> str:
