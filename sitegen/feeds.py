@@ -14,7 +14,6 @@ The poster is a Media RSS ``<media:thumbnail>``. JSON Feed has no torrent field,
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +23,8 @@ from feedgen.util import xml_elem
 from markupsafe import escape
 
 from videoswarm_content.entry import Entry
+
+from .metadata import safe_json
 
 TORRENT_TYPE = "application/x-bittorrent"
 RSS_PATH = "feed.xml"
@@ -108,7 +109,7 @@ def json_feed(site: Site, items: Sequence[FeedItem]) -> bytes:
         "description": site.description,
         "items": [_json_item(item) for item in items],
     }
-    return json.dumps(feed, indent=1, ensure_ascii=False).encode() + b"\n"
+    return safe_json(feed).encode() + b"\n"
 
 
 def _json_item(item: FeedItem) -> dict[str, object]:
