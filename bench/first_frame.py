@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.processes import free_port, start_tracker  # noqa: E402
-from tests.support.site import run_sitegen, write_config  # noqa: E402
+from tests.support.site import ffmpeg, run_sitegen, write_config  # noqa: E402
 from tests.support.static import StaticSite  # noqa: E402
 
 SLUG = "bench-clip"
@@ -63,36 +63,28 @@ MARKS = ("addedAt", "workerAt", "peerAt", "metadataAt")
 def make_video(path: Path, megabytes: int, seconds: int = 60) -> Path:
     """A noisy 720p test pattern at the bitrate that makes it ``megabytes`` big, moov atom first."""
     kbits = megabytes * 8000 // seconds
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size=1280x720:rate=25:duration={seconds},noise=alls=30:allf=t",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-b:v",
-            f"{kbits}k",
-            "-maxrate",
-            f"{kbits}k",
-            "-bufsize",
-            f"{kbits}k",
-            "-g",
-            "50",
-            "-pix_fmt",
-            "yuv420p",
-            "-movflags",
-            "+faststart",
-            str(path),
-        ],
-        check=True,
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size=1280x720:rate=25:duration={seconds},noise=alls=30:allf=t",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-b:v",
+        f"{kbits}k",
+        "-maxrate",
+        f"{kbits}k",
+        "-bufsize",
+        f"{kbits}k",
+        "-g",
+        "50",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        str(path),
     )
     return path
 

@@ -13,7 +13,6 @@ browser received, and MB/s from that first byte to the last (1 MB = 10^6 bytes).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from playwright.sync_api import sync_playwright
 from tests.support.browser import BrowserPeer, chromium
 from tests.support.processes import start_tracker
 from tests.support.seeder import SeedRun, add
+from tests.support.site import ffmpeg
 from tests.support.static import StaticSite
 
 # Resolves with the times (ms since the page's time origin) of the first and last byte.
@@ -40,34 +40,26 @@ _DOWNLOAD = """async ([magnet, announce]) => {
 
 def make_video(path: Path, size_mb: int) -> Path:
     """An MP4 of about ``size_mb`` MB: noise at 8 Mbit/s, one second is ~1 MB."""
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc=size=1280x720:rate=25:duration={size_mb},noise=alls=40:allf=t",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-b:v",
-            "8M",
-            "-maxrate",
-            "8M",
-            "-bufsize",
-            "2M",
-            "-pix_fmt",
-            "yuv420p",
-            "-movflags",
-            "+faststart",
-            str(path),
-        ],
-        check=True,
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc=size=1280x720:rate=25:duration={size_mb},noise=alls=40:allf=t",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-b:v",
+        "8M",
+        "-maxrate",
+        "8M",
+        "-bufsize",
+        "2M",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        str(path),
     )
     return path
 

@@ -8,7 +8,6 @@ from the web seed in a browser without WebRTC, and the hand-over from HTTP to pe
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -20,7 +19,16 @@ from playwright.sync_api import Playwright
 from seed.webseed import WebSeed
 from tests.support.browser import chromium
 from tests.support.processes import Server, start_tracker
-from tests.support.site import add_video, build_site, make_video, run_sitegen, wait_playing, wait_true, write_config
+from tests.support.site import (
+    add_video,
+    build_site,
+    ffmpeg,
+    make_video,
+    run_sitegen,
+    wait_playing,
+    wait_true,
+    write_config,
+)
 
 TRACKER = "ws://127.0.0.1:9/announce"
 SITE_URL = "https://videos.example/"
@@ -64,22 +72,14 @@ def parse(path: Path) -> _Head:
 
 
 def poster(path: Path) -> Path:
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x180",
-            "-frames:v",
-            "1",
-            str(path),
-        ],
-        check=True,
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x180",
+        "-frames:v",
+        "1",
+        str(path),
     )
     return path
 

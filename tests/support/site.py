@@ -20,45 +20,42 @@ from .libtorrent_peer import info_hash, make_torrent
 from .processes import ROOT
 
 
+def ffmpeg(*args: str) -> None:
+    """Run ffmpeg quietly, overwriting its output; a failure raises CalledProcessError."""
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+
 def make_video(path: Path, seconds: int = 6, size: str = "320x180", noisy: bool = False) -> Path:
     """A small test-pattern MP4 with a tone, moov atom first. ``noisy`` adds noise at
     3 Mbit/s (about 0.4 MB a second), so transfers move real megabytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pattern = f"testsrc=size={size}:rate=25:duration={seconds}" + (",noise=alls=30:allf=t" if noisy else "")
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            pattern,
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency=440:duration={seconds}",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-pix_fmt",
-            "yuv420p",
-            "-g",
-            "25",
-            *(["-b:v", "3M"] if noisy else []),
-            "-c:a",
-            "aac",
-            "-b:a",
-            "64k",
-            "-shortest",
-            "-movflags",
-            "+faststart",
-            str(path),
-        ],
-        check=True,
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        pattern,
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency=440:duration={seconds}",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        "25",
+        *(["-b:v", "3M"] if noisy else []),
+        "-c:a",
+        "aac",
+        "-b:a",
+        "64k",
+        "-shortest",
+        "-movflags",
+        "+faststart",
+        str(path),
     )
     return path
 
