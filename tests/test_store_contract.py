@@ -214,3 +214,12 @@ async def test_totals_drop_as_peers_expire_even_in_a_swarm_nobody_announces_to(s
     totals = await store.totals()
     assert (totals.torrents, totals.seeders, totals.leechers) == (0, 0, 0)
     assert await store.scrape(None, limit=10) == {}, "a swarm without peers leaves the index"
+
+
+async def test_a_sweep_after_a_quiet_spell_keeps_the_counts_of_new_announces(store: SwarmStore) -> None:
+    await store.sweep()
+    await asyncio.sleep(2 * TTL + 0.3)  # longer than any swarm key lives: the store had nothing left to count
+    await store.announce(torrent(), ws_peer(1, seeder=True), Event.STARTED, 0)
+    await store.sweep()  # e.g. the first sweep of a replica that just started
+    totals = await store.totals()
+    assert (totals.torrents, totals.seeders, totals.leechers) == (1, 1, 0)

@@ -11,7 +11,11 @@ Deployment-wide figures cost the same whatever the number of torrents:
 - ``vs:totals`` holds running totals (seeders, leechers, torrents with peers). The
   script returns how each call changed its swarm's counts, and the replica adds
   that to the totals with its next round trip (on a cluster the totals live on
-  another shard than the swarm, so the script cannot write them itself).
+  another shard than the swarm, so the script cannot write them itself). The
+  totals and the index expire like the swarm keys do, only later: every sweep
+  pushes their expiry out (never in, whatever TTL a replica runs with), so they
+  outlive every swarm and go only when the whole deployment has been down long
+  enough for every swarm key to expire.
 - ``vs:torrents`` indexes the swarms that have peers, scored by their oldest
   peer's last announce, so the sweep visits exactly the swarms where a peer
   expired: peers leave the totals within a sweep period of expiring, even in a
@@ -51,8 +55,6 @@ _SWEEP = b"e"
 _INDEX = "vs:torrents"
 _REPLICAS = "vs:replicas"
 _TOTALS = "vs:totals"
-#: When a sweep last ran (ms): none for a whole key TTL means every swarm key expired too.
-_SWEPT = "vs:swept"
 _ALIVE = "vs:alive"
 #: Seconds between heartbeats, and without one after which a replica is dead.
 BEAT = 1.0
@@ -126,6 +128,8 @@ class RedisStore(SwarmStore):
         self._sha = hashlib.sha1(SCRIPT.encode()).hexdigest()
         self._ttl_ms = int(peer_ttl * 1000)
         self._key_ttl_ms = 2 * self._ttl_ms
+        #: The totals and the index outlive the swarm keys they count, by a margin of a few sweeps.
+        self._totals_ttl_ms = 2 * self._key_ttl_ms
         #: info hash -> when this replica last made sure it is in the index.
         self._indexed: dict[bytes, float] = {}
         #: Changes to the totals and the index not yet written: they ride with the next round trip.
@@ -201,12 +205,9 @@ class RedisStore(SwarmStore):
     async def sweep(self) -> None:
         """Expire peers in swarms whose oldest peer is past the TTL, a few batches per call."""
         now = time.time() * 1000
-        last = await self._guard(self._redis.set(_SWEPT, int(now), get=True))
-        if last is not None and now - int(last) > self._key_ttl_ms:
-            # No replica swept for a key TTL: no one announced either, so every swarm key expired.
-            self._delta, self._reindex = [0, 0, 0], {}
-            await self._guard(self._redis.delete(_TOTALS, _INDEX))
-            return
+        await self._run(
+            [], [("PEXPIRE", key, self._totals_ttl_ms, when) for key in (_TOTALS, _INDEX) for when in ("NX", "GT")]
+        )
         for _ in range(_SWEEP_BATCHES):
             due: list[tuple[bytes, float]] = await self._guard(
                 self._redis.zrange(  # type: ignore[arg-type]
@@ -328,8 +329,10 @@ class RedisStore(SwarmStore):
                 for field, delta in (("c", seeders), ("i", leechers), ("t", torrents))
                 if delta
             ]
+            commands.append(("PEXPIRE", _TOTALS, self._totals_ttl_ms, "NX"))  # new totals expire too
         if self._reindex:
             commands.append(("ZADD", _INDEX, *(x for h, score in self._reindex.items() for x in (score, h))))
+            commands.append(("PEXPIRE", _INDEX, self._totals_ttl_ms, "NX"))
         return commands
 
     async def _run(self, calls: list[tuple[bytes, list[Any]]], extra: Sequence[Command] = ()) -> list[Any]:
