@@ -14,11 +14,15 @@ and tried again at the next one: it must not stop the seeding of everything else
 
 from __future__ import annotations
 
+import atexit
+import os
 import resource
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from types import FrameType
+from typing import NoReturn
 
 from . import status
 from .mirror import Mirror
@@ -45,8 +49,8 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def run(state: State, options: RunOptions) -> int:
-    """Seed until SIGTERM or SIGINT; returns 1 if the resume data could not be saved."""
+def run(state: State, options: RunOptions) -> NoReturn:
+    """Seed until SIGTERM or SIGINT, then end the process: 1 if the resume data could not be saved."""
     stopping: list[str] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -115,7 +119,19 @@ def run(state: State, options: RunOptions) -> int:
         seeder.close()
         state.status_file.unlink(missing_ok=True)
     log("stopped")
-    return 1 if failed else 0
+    end(1 if failed else 0)
+
+
+def end(code: int) -> NoReturn:
+    """End the process once everything is saved, without destroying the libtorrent session.
+
+    Its destructor can wait forever (``Seeder.close``), so Ctrl-C would hang. Exit
+    handlers still run, so buffered output and coverage data are written.
+    """
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _raise_file_limit() -> int:

@@ -54,6 +54,8 @@ _RELAYED_OFFER = ("WEBSOCKET_TRACKER_READ", '"offer":{')
 
 #: Seconds between two samples of each connection's upload (uploads.py).
 SAMPLE_UPLOADS_EVERY = 0.25
+#: Seconds ``close`` waits for the torrents to pause (the ``stopped`` announces are sent by then).
+CLOSE_TIMEOUT = 2.0
 RETRY_FIRST = 10.0
 RETRY_MAX = 300.0
 
@@ -282,9 +284,20 @@ class Seeder:
         return failed
 
     def close(self) -> None:
-        """Stop the session; libtorrent sends ``stopped`` announces for up to 2 s."""
+        """Pause every torrent, which sends the ``stopped`` announces, and wait until all have paused.
+
+        The session itself is left for the process to end with (``run.end``): libtorrent
+        2.1.1's destructor waits without limit, holding the GIL, for a WebSocket tracker
+        that accepted the connection but never answered the upgrade.
+        """
         self.session.pause()
-        del self.session
+        running = set(self.handles)
+        deadline = time.monotonic() + CLOSE_TIMEOUT
+        while running and time.monotonic() < deadline:
+            self.session.wait_for_alert(100)
+            for alert in self.session.pop_alerts():
+                if isinstance(alert, lt.torrent_paused_alert):
+                    running.discard(str(alert.handle.info_hashes().v1))
 
     def _add(self, record: Record) -> None:
         info = lt.torrent_info(record.torrent)

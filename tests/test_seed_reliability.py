@@ -3,7 +3,9 @@ state directory on a disk that is full (a real 1 MiB tmpfs in a private mount na
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,3 +157,20 @@ def test_resume_data_is_replaced_atomically_or_not_at_all(small_disk: SmallDisk,
     assert resume.read_bytes() == saved
     assert lt.read_resume_data(saved).info_hashes.v1 == lt.sha1_hash(bytes.fromhex(magnet.split("btih:")[1][:40]))
     assert not [p for p in resume.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_stops_quickly_when_a_websocket_tracker_never_answers(videos: tuple, tmp_path: Path) -> None:
+    """A tracker that accepts the connection and then says nothing: libtorrent's own
+    shutdown would wait for it forever (it hung for minutes on Ctrl-C)."""
+    with socket.create_server(("127.0.0.1", 0)) as mute:
+        tracker = f"ws://127.0.0.1:{mute.getsockname()[1]}/announce"
+        add(videos[0], "--tracker", tracker, "--state", tmp_path / "state", "--content", tmp_path / "content")
+        seeder = SeedRun(tmp_path / "state", log=tmp_path / "run.log")
+        seeder.wait_for("ready to serve")
+        accepted, _ = mute.accept()  # the seeder's announce: read by nobody, answered never
+        with accepted:
+            stopping = time.monotonic()
+            assert seeder.stop(timeout=8) == 0
+            took = time.monotonic() - stopping
+    assert "stopped" in seeder.log.splitlines()[-1], seeder.log
+    print(f"seed run stopped {took:.2f} s after SIGTERM")
