@@ -130,6 +130,9 @@ def _without_web_seed(content: Path, out: Path, keep_torrent: bool) -> Path:
         torrent.webseeds = []
         torrent.write(str(out / f"{SLUG}.torrent"))
     (out / f"{SLUG}.md").write_text(entry)
+    for extra in content.glob(f"{SLUG}.*"):  # the poster and captions `seed add` wrote beside the entry
+        if extra.suffix not in (".md", ".torrent"):
+            shutil.copy(extra, out / extra.name)
     return out
 
 

@@ -8,7 +8,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -216,13 +216,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="base URL of an HTTP web seed serving the files by name; repeatable",
     )
-    add_cmd.add_argument(
-        "--content",
-        type=Path,
-        metavar="DIR",
-        default=Path(os.environ.get("SEED_CONTENT", "content")),
-        help="where the <slug>.md entries go [SEED_CONTENT, default: content]",
-    )
+    _env_option(add_cmd, "--content", "SEED_CONTENT", "content", "DIR", Path, "where the <slug>.md entries go")
     add_cmd.add_argument(
         "--transcode",
         action="store_true",
@@ -238,57 +232,71 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_RUN_EPILOG,
         formatter_class=formatter,
     )
-    run_cmd.add_argument(
+    _env_option(
+        run_cmd,
         "--listen",
-        type=_listen,
-        metavar="ADDR:PORT",
-        default=os.environ.get("SEED_LISTEN", "0.0.0.0:6881,[::]:6881"),
-        help="BitTorrent TCP/uTP interfaces, comma-separated [SEED_LISTEN, default: 0.0.0.0:6881,[::]:6881]",
+        "SEED_LISTEN",
+        "0.0.0.0:6881,[::]:6881",
+        "ADDR:PORT",
+        _listen,
+        "BitTorrent TCP/uTP interfaces, comma-separated",
     )
-    run_cmd.add_argument(
+    _env_option(
+        run_cmd,
         "--stun-server",
-        type=_stun,
-        metavar="HOST:PORT",
-        default=os.environ.get("SEED_STUN_SERVER"),
-        help="STUN server for WebRTC; '' disables STUN "
-        "[SEED_STUN_SERVER, default: libtorrent's, a public Google server]",
+        "SEED_STUN_SERVER",
+        None,
+        "HOST:PORT",
+        _stun,
+        "STUN server for WebRTC; '' disables STUN",
+        shown="libtorrent's, a public Google server",
     )
-    run_cmd.add_argument(
+    _env_option(
+        run_cmd,
         "--webseed-port",
-        type=_port,
-        metavar="PORT",
-        default=os.environ.get("SEED_WEBSEED_PORT"),
-        help="also serve the seeded files over HTTP (Range, CORS) on this port, at "
-        "/<file name> [SEED_WEBSEED_PORT, default: off]",
+        "SEED_WEBSEED_PORT",
+        None,
+        "PORT",
+        _port,
+        "also serve the seeded files over HTTP (Range, CORS) on this port, at /<file name>",
+        shown="off",
     )
-    run_cmd.add_argument(
+    _env_option(
+        run_cmd,
         "--webseed-host",
-        metavar="ADDR",
-        default=os.environ.get("SEED_WEBSEED_HOST", "127.0.0.1"),
-        help="interface for the web seed; put a TLS reverse proxy in front of it "
-        "[SEED_WEBSEED_HOST, default: 127.0.0.1]",
+        "SEED_WEBSEED_HOST",
+        "127.0.0.1",
+        "ADDR",
+        str,
+        "interface for the web seed; put a TLS reverse proxy in front of it",
     )
-    run_cmd.add_argument(
+    _env_option(
+        run_cmd,
         "--status-interval",
-        type=_seconds,
-        metavar="SECONDS",
-        default=os.environ.get("SEED_STATUS_INTERVAL", "30"),
-        help="seconds between status reports [SEED_STATUS_INTERVAL, default: 30]",
+        "SEED_STATUS_INTERVAL",
+        "30",
+        "SECONDS",
+        _seconds,
+        "seconds between status reports",
     )
-    run_cmd.add_argument(
+    _env_option(
+        run_cmd,
         "--follow-interval",
-        type=_seconds,
-        metavar="SECONDS",
-        default=os.environ.get("SEED_FOLLOW_INTERVAL", "600"),
-        help="seconds between two polls of each followed feed [SEED_FOLLOW_INTERVAL, default: 600]",
+        "SEED_FOLLOW_INTERVAL",
+        "600",
+        "SECONDS",
+        _seconds,
+        "seconds between two polls of each followed feed",
     )
-    run_cmd.add_argument(
+    _env_option(
+        run_cmd,
         "--mirror-grace",
-        type=_seconds,
-        metavar="SECONDS",
-        default=os.environ.get("SEED_MIRROR_GRACE", "86400"),
-        help="how long a mirrored video that left its feed is kept before its data is deleted "
-        "[SEED_MIRROR_GRACE, default: 86400, a day]",
+        "SEED_MIRROR_GRACE",
+        "86400",
+        "SECONDS",
+        _seconds,
+        "how long a mirrored video that left its feed is kept before its data is deleted",
+        shown="86400, a day",
     )
     run_cmd.set_defaults(handler=_run)
 
@@ -333,6 +341,26 @@ def _parser() -> argparse.ArgumentParser:
     for command in (add_cmd, run_cmd, status_cmd, follow_cmd, unfollow_cmd):
         command.add_argument("--state", type=Path, metavar="DIR", default=default_state_dir(), help=_STATE_HELP)
     return parser
+
+
+def _env_option(
+    command: argparse.ArgumentParser,
+    flag: str,
+    env: str,
+    default: str | None,
+    metavar: str,
+    kind: Callable[[str], object],
+    text: str,
+    shown: str | None = None,
+) -> None:
+    """An option that ``env`` sets too, declared once: its help names the variable and the default."""
+    command.add_argument(
+        flag,
+        type=kind,
+        metavar=metavar,
+        default=os.environ.get(env, default),
+        help=f"{text} [{env}, default: {shown or default}]",
+    )
 
 
 def _listen(text: str) -> str:

@@ -40,28 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser(
         "build", help="build the site", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    build.add_argument(
-        "--content",
-        metavar="DIR",
-        type=Path,
-        default=Path("content"),
-        help="folder of <slug>.md entries (default: content/)",
-    )
-    build.add_argument(
-        "--out",
-        metavar="DIR",
-        type=Path,
-        default=Path("site"),
-        help="where the site goes; replaced as a whole (default: site/)",
-    )
-    build.add_argument(
-        "-f",
-        "--config-file",
-        metavar="FILE",
-        type=Path,
-        default=Path("mkdocs.yml"),
-        help="the mkdocs configuration (default: mkdocs.yml)",
-    )
+    for flags, metavar, default, text in (
+        (["--content"], "DIR", "content", "folder of <slug>.md entries (default: content/)"),
+        (["--out"], "DIR", "site", "where the site goes; replaced as a whole (default: site/)"),
+        (["-f", "--config-file"], "FILE", "mkdocs.yml", "the mkdocs configuration (default: mkdocs.yml)"),
+    ):
+        build.add_argument(*flags, metavar=metavar, type=Path, default=Path(default), help=text)
     build.add_argument("-v", "--verbose", action="store_true", help="show mkdocs' progress messages")
     commands.add_parser(
         "fetch",
