@@ -21,9 +21,10 @@ Deployment-wide figures cost the same whatever the number of torrents:
   expired: peers leave the totals within a sweep period of expiring, even in a
   swarm nobody announces to any more.
 - ``vs:alive`` scores each replica by its last heartbeat, and ``vs:members:{<replica>}``
-  lists the memberships of each replica's sockets (written when a socket joins or
-  leaves a swarm, not on every announce), so the peers of a replica that died are
-  cleared out within seconds, and their peer_ids can be taken over at once.
+  lists the swarms where each replica's sockets are peers (written when its first
+  socket joins a swarm and when its last one leaves, not on every announce: one
+  entry per swarm, not per peer), so the peers of a replica that died are cleared
+  out within seconds, and their peer_ids can be taken over at once.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ SCRIPT = resources.files("tracker_app.store").joinpath("swarm.lua").read_text()
 _EVENT_CODES = {Event.STARTED: b"s", Event.COMPLETED: b"c", Event.STOPPED: b"x", Event.UPDATE: b"u"}
 _SCRAPE = b"q"
 _SWEEP = b"e"
+_CLEAR_OUT = b"d"
 _INDEX = "vs:torrents"
 _REPLICAS = "vs:replicas"
 _TOTALS = "vs:totals"
@@ -140,6 +142,9 @@ class RedisStore(SwarmStore):
         self._alive: set[str] = set()
         self._beating_since: float | None = None
         self._last_beat = 0.0
+        #: (replica, info hash) -> peer_ids of that replica's sockets in the swarm, as far as this replica
+        #: wrote them: the replica's swarm list changes only with the first and the last.
+        self._local: dict[tuple[str, bytes], set[bytes]] = {}
 
     async def announce(self, info_hash: bytes, peer: PeerEntry, event: Event, numwant: int) -> AnnounceResult:
         owned = peer.kind is Kind.WEBSOCKET
@@ -155,28 +160,30 @@ class RedisStore(SwarmStore):
             b"",
         ]
         extra = self._index_refresh(info_hash)
-        if owned and event in (Event.STARTED, Event.STOPPED):  # a socket's first announce in a swarm, or its last
-            extra.append(
-                (
-                    "SADD" if event is Event.STARTED else "SREM",
-                    *_member_key(peer.value),
-                    info_hash + peer.key + peer.value,
-                )
-            )
-        [reply] = await self._run([(info_hash, args)], extra)
-        if reply[0] == -1 and self._dead(reply[1]):
-            args[-1] = reply[1]  # its replica died: take the peer_id over
-            [reply] = await self._run([(info_hash, args)])
+        joins = owned and event is Event.STARTED  # a socket's first announce in the swarm
+        if joins:
+            extra += self._join(info_hash, peer)
+        elif owned and event is Event.STOPPED:
+            extra += self._part([(info_hash, peer)])
+        try:
+            [reply] = await self._run([(info_hash, args)], extra)
+            if reply[0] == -1 and self._dead(reply[1]):
+                args[-1] = reply[1]  # its replica died: take the peer_id over
+                [reply] = await self._run([(info_hash, args)])
+        except StoreUnavailable:
+            if joins:
+                self._part([(info_hash, peer)])  # not joined: its retry must list the swarm again
+            raise
         if reply[0] == -1:
+            if joins:
+                self._part([(info_hash, peer)])  # at worst the swarm stays listed: one idle entry
             raise PeerIdTaken()
         pairs = reply[_HEADER:]
         return AnnounceResult(reply[0], reply[1], reply[2], list(zip(pairs[::2], pairs[1::2], strict=True)))
 
     async def leave(self, memberships: Sequence[tuple[bytes, PeerEntry]]) -> None:
         if memberships:
-            forget = [
-                ("SREM", *_member_key(peer.value), info_hash + peer.key + peer.value) for info_hash, peer in memberships
-            ]
+            forget = self._part(memberships)
             await self._run(
                 [
                     (
@@ -256,11 +263,12 @@ class RedisStore(SwarmStore):
         return self._judges() and SocketId.decode(holder).replica not in self._alive
 
     async def _clear_out(self, replica: str) -> None:
-        """Remove a dead replica's peers from their swarms, a batch at a time; SPOP shares the work out."""
+        """Remove a dead replica's peers from their swarms, a batch of swarms at a time; SPOP shares the work out."""
+        prefix = f"{replica}:".encode()  # how its sockets' routes start
         for _ in range(_SWEEP_BATCHES):
             batch = cast(list[bytes], await self._guard(self._redis.spop(_members(replica), _SWEEP_BATCH)))
             if batch:
-                await self.leave([(m[:20], PeerEntry(Kind.WEBSOCKET, m[20:40], m[40:], False)) for m in batch])
+                await self._run([(h, [_CLEAR_OUT, b"w", prefix, b"", b"0", 0, b"0", b"", b""]) for h in batch])
             if len(batch) < _SWEEP_BATCH:
                 await self._guard(self._redis.zrem(_ALIVE, replica))
                 return
@@ -318,6 +326,27 @@ class RedisStore(SwarmStore):
             self._indexed.clear()
         self._indexed[info_hash] = now
         return [("ZADD", _INDEX, "NX", int(now * 1000), info_hash)]
+
+    def _join(self, info_hash: bytes, peer: PeerEntry) -> list[Command]:
+        """Note a socket joining a swarm; its replica's swarm list gets the swarm with the first such socket."""
+        replica = SocketId.decode(peer.value).replica
+        local = self._local.setdefault((replica, info_hash), set())
+        local.add(peer.key)
+        return [("SADD", _members(replica), info_hash)] if len(local) == 1 else []
+
+    def _part(self, memberships: Sequence[tuple[bytes, PeerEntry]]) -> list[Command]:
+        """Note sockets leaving swarms; a replica's swarm list loses a swarm with the last such socket."""
+        commands: list[Command] = []
+        for info_hash, peer in memberships:
+            replica = SocketId.decode(peer.value).replica
+            local = self._local.get((replica, info_hash))
+            if local is None:
+                continue
+            local.discard(peer.key)
+            if not local:
+                del self._local[(replica, info_hash)]
+                commands.append(("SREM", _members(replica), info_hash))
+        return commands
 
     def _pending(self) -> list[Command]:
         """The totals and index changes not yet written; they are taken, so a failure must put them back."""
@@ -402,11 +431,6 @@ class RedisStore(SwarmStore):
         if self._pipeline is None:
             return await asyncio.gather(*(self._redis.execute_command(*c) for c in commands), return_exceptions=True)
         return await self._guard(self._pipeline.execute(commands))
-
-
-def _member_key(route: bytes) -> tuple[str]:
-    """The membership set of the replica a route names."""
-    return (_members(SocketId.decode(route).replica),)
 
 
 def _score(score: float) -> str:

@@ -4,7 +4,8 @@
 --       All four share the swarm's hash tag, so this also runs on Redis Cluster.
 -- ARGV: 1 peer TTL (ms), 2 key TTL (ms), 3 event ('s' started, 'c' completed,
 --       'x' stopped, 'u' update, 'q' scrape: expire and count only, 'e' sweep: expire a large batch
---       and count), 4 kind ('w' or 'h'), 5 peer key, 6 peer value, 7 seeder ('1' or '0'),
+--       and count, 'd' clear out: remove the WebSocket peers whose value starts with the peer key,
+--       a dead replica's name), 4 kind ('w' or 'h'), 5 peer key, 6 peer value, 7 seeder ('1' or '0'),
 --       8 numwant, 9 owned ('1': a different value means another socket owns the key),
 --       10 claim of an owned key ('<ms since the socket first used it>,<digest of its key or empty>'),
 --       11 a holder value the announce may replace (its replica is dead), or ''.
@@ -83,7 +84,14 @@ local function reply(extra)
   return result
 end
 
-if event == 'q' or event == 'e' then
+if event == 'd' then
+  local all = redis.call('HGETALL', ws)
+  for i = 1, #all, 2 do
+    if string.sub(all[i + 1], 2, #key + 1) == key then forget('w' .. all[i]) end
+  end
+end
+
+if event == 'q' or event == 'e' or event == 'd' then
   return reply({})
 end
 
