@@ -118,6 +118,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
         self._tags: dict[str, Tag] = {}
         #: The .torrent published for each slug: the entry's, with the mirrors in its url-list.
         self._torrents: dict[str, bytes] = {}
+        #: Each slug's description as plain text, and its sharing metadata: made once, shown on several pages.
+        self._excerpts: dict[str, str] = {}
+        self._metadata: dict[str, VideoMetadata] = {}
 
     # --- mkdocs events, in build order ---
 
@@ -156,6 +159,8 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
             self._entries = [with_mirrors(e, self.config.mirrors) for e in load_entries(docs_dir)]
             self._torrents = self._published_torrents()
             self._descriptions = self._render_descriptions()
+            self._excerpts = {slug: self._renderer.excerpt(html) for slug, html in self._descriptions.items()}
+            self._metadata = {e.slug: self._make_metadata(e, config) for e in self._entries}
             bundle = load_bundle(fetch=self.config.fetch)
         except ContentError as error:
             raise PluginError(str(error)) from None
@@ -192,7 +197,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
                 files.append(
                     File.generated(config, f"{entry.slug}/{caption.path.name}", abs_src_path=str(caption.path))
                 )
-            oembed = self._metadata(entry, config).oembed
+            oembed = self._metadata[entry.slug].oembed
             if oembed is not None:
                 files.append(File.generated(config, f"{entry.slug}/oembed.json", content=oembed + "\n"))
         for name in _OUR_ASSETS:
@@ -356,7 +361,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
                 # The <video> starts on the first web seed that names the file, before any script runs.
                 http_src=next((url for url in entry.magnet.web_seeds if not url.endswith("/")), None),
                 tags=[self._tags[slug] for slug in dict.fromkeys(map(tag_slug, entry.tags))],
-                metadata=self._metadata(entry, config),
+                metadata=self._metadata[entry.slug],
             )
         return context
 
@@ -365,13 +370,13 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
         return {
             "entry": entry,
             "poster_url": _poster_uri(entry) if entry.poster else None,
-            "excerpt": self._renderer.excerpt(self._description(entry)),
+            "excerpt": self._excerpts[entry.slug],
             "duration": _duration(entry.duration),
             "trackers": self._trackers(entry),
         }
 
-    def _metadata(self, entry: Entry, config: MkDocsConfig) -> VideoMetadata:
-        summary = self._renderer.excerpt(self._description(entry))
+    def _make_metadata(self, entry: Entry, config: MkDocsConfig) -> VideoMetadata:
+        summary = self._excerpts[entry.slug]
         links = None
         if config.site_url:
             page = f"{config.site_url.rstrip('/')}/{entry.slug}/"

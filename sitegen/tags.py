@@ -37,9 +37,9 @@ def group_by_tag(entries: Iterable[Entry]) -> dict[str, Tag]:
     """Tag slug -> tag, its entries in the given (newest first) order; sorted by name."""
     tags: dict[str, Tag] = {}
     for entry in entries:
-        for name in dict.fromkeys(entry.tags):
-            slug = tag_slug(name)
-            tag = tags.setdefault(slug, Tag(name, slug))
-            if entry not in tag.entries:
-                tag.entries.append(entry)
+        slugs: dict[str, str] = {}  # an entry is listed once under tags that slugify alike, by the first of them
+        for name in entry.tags:
+            slugs.setdefault(tag_slug(name), name)
+        for slug, name in slugs.items():
+            tags.setdefault(slug, Tag(name, slug)).entries.append(entry)
     return dict(sorted(tags.items(), key=lambda item: item[1].name.casefold()))
