@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.support.fixtures import tracker_fixture
 from tests.support.processes import Server, start_tracker
 from tests.support.wsclient import Peer, random_id, text
 from tests.test_http_tracker import announce, ascii_id, compact
 
-
-@pytest.fixture(scope="module")
-def behind_proxy() -> Iterator[Server]:
-    """A replica behind one trusted proxy, with a small HTTP allowance per address."""
-    server = start_tracker(TRACKER_TRUST_PROXY="true", TRACKER_MAX_HTTP_ANNOUNCES_PER_IP="30")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def behind_cdn() -> Iterator[Server]:
-    server = start_tracker(TRACKER_TRUST_PROXY="true", TRACKER_PROXY_HOPS="2")
-    yield server
-    server.stop()
+#: A replica behind one trusted proxy, with a small HTTP allowance per address.
+behind_proxy = tracker_fixture(TRACKER_TRUST_PROXY="true", TRACKER_MAX_HTTP_ANNOUNCES_PER_IP="30")
+behind_cdn = tracker_fixture(TRACKER_TRUST_PROXY="true", TRACKER_PROXY_HOPS="2")
 
 
 def addresses_seen(server: Server, info_hash: bytes, forwarded: str | None) -> list[str]:
@@ -84,11 +73,7 @@ def test_many_http_announces_from_one_address_stop_growing_the_swarms() -> None:
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def few_swarms() -> Iterator[Server]:
-    server = start_tracker(TRACKER_MAX_SWARMS_PER_SOCKET="5", TRACKER_INTERVAL="1")
-    yield server
-    server.stop()
+few_swarms = tracker_fixture(TRACKER_MAX_SWARMS_PER_SOCKET="5", TRACKER_INTERVAL="1")
 
 
 async def test_a_socket_joins_at_most_its_share_of_swarms(few_swarms: Server) -> None:

@@ -17,16 +17,12 @@ import pytest
 from playwright.sync_api import Playwright
 
 from tests.support.browser import chromium
-from tests.support.processes import Server, start_tracker
+from tests.support.fixtures import tracker_fixture
+from tests.support.processes import Server
 from tests.support.site import build_site, make_video, wait_playing, write_config
 from tests.support.static import StaticSite
 
-
-@pytest.fixture
-def tracker() -> Iterator[Server]:
-    server = start_tracker()
-    yield server
-    server.stop()
+tracker = tracker_fixture("function")
 
 
 @pytest.fixture

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Iterator
 from urllib.parse import quote_from_bytes
 
 import httpx
 import pytest
 from fastbencode import bdecode
 
-from tests.support.fixtures import Target
-from tests.support.processes import Server, start_tracker
+from tests.support.fixtures import Target, tracker_fixture
+from tests.support.processes import Server
 from tests.support.wsclient import Peer, random_id
 
 
@@ -129,11 +128,7 @@ def test_binary_ids_exact_bytes_and_never_oneself(ours: Target) -> None:
     assert files == {info_hash: {b"complete": 1, b"incomplete": 1, b"downloaded": 1}}
 
 
-@pytest.fixture(scope="module")
-def behind_proxy() -> Iterator[Server]:
-    server = start_tracker(TRACKER_TRUST_PROXY="true")
-    yield server
-    server.stop()
+behind_proxy = tracker_fixture(TRACKER_TRUST_PROXY="true")
 
 
 def test_ipv6_peers_come_back_in_peers6(behind_proxy: Server) -> None:

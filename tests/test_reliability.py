@@ -17,24 +17,19 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.support.fixtures import Target
+from tests.support.fixtures import Target, tracker_fixture
 from tests.support.processes import Server, start_redis, start_tracker
 from tests.support.wsclient import Peer, random_id, sdp, text
 
-
-@pytest.fixture(scope="module")
-def strict() -> Iterator[Server]:
-    """A replica with small limits, so each one is cheap to reach."""
-    server = start_tracker(
-        TRACKER_MAX_FRAME="4096",
-        TRACKER_MAX_CONNECTIONS_PER_IP="3",
-        TRACKER_MAX_ANNOUNCES="5",
-        TRACKER_MAX_OFFERS="4",
-        TRACKER_PING_INTERVAL="0.5",
-        TRACKER_MAX_SCRAPE="3",
-    )
-    yield server
-    server.stop()
+#: A replica with small limits, so each one is cheap to reach.
+strict = tracker_fixture(
+    TRACKER_MAX_FRAME="4096",
+    TRACKER_MAX_CONNECTIONS_PER_IP="3",
+    TRACKER_MAX_ANNOUNCES="5",
+    TRACKER_MAX_OFFERS="4",
+    TRACKER_PING_INTERVAL="0.5",
+    TRACKER_MAX_SCRAPE="3",
+)
 
 
 async def test_an_oversized_frame_closes_the_socket_with_1009(strict: Server) -> None:

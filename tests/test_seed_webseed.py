@@ -12,25 +12,21 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.fixtures import tracker_fixture
 from tests.support.libtorrent_peer import LibtorrentPeer
-from tests.support.processes import Server, free_port, start_tracker
+from tests.support.processes import Server, free_port
 from tests.support.seeder import SeedRun, add, make_clip, sha256
 
 pytestmark = pytest.mark.timeout(180)
 FLOOD = 1_100
 
 
-@pytest.fixture(scope="module")
-def tracker() -> Iterator[Server]:
-    server = start_tracker()
-    yield server
-    server.stop()
+tracker = tracker_fixture()
 
 
 def open_idle(port: int, count: int) -> list[socket.socket]:

@@ -15,7 +15,8 @@ from playwright.sync_api import Page, Playwright
 
 from seed.webseed import WebSeed
 from tests.support.browser import chromium
-from tests.support.processes import Server, start_tracker
+from tests.support.fixtures import tracker_fixture
+from tests.support.processes import Server
 from tests.support.seeder import SeedRun, add
 from tests.support.site import add_video, build_site, make_video, wait_playing, wait_true, write_config
 from tests.support.static import StaticSite
@@ -36,11 +37,7 @@ class Swarm:
     slug: str
 
 
-@pytest.fixture(scope="module")
-def own_tracker() -> Iterator[Server]:
-    tracker = start_tracker()
-    yield tracker
-    tracker.stop()
+own_tracker = tracker_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from websockets.frames import Frame, Opcode
 
+from tests.support.fixtures import tracker_fixture
 from tests.support.processes import ROOT, Server, free_port, start_tracker
 from tests.support.wsclient import Peer, random_id, text
 
@@ -149,11 +150,7 @@ async def test_a_stalled_peer_on_one_replica_stalls_no_swarm_on_redis(redis_url:
         other.stop()
 
 
-@pytest.fixture(scope="module")
-def bounded() -> Iterator[Server]:
-    server = start_tracker(TRACKER_HEADER_TIMEOUT="1", LOG_LEVEL="warning")
-    yield server
-    server.stop()
+bounded = tracker_fixture(TRACKER_HEADER_TIMEOUT="1", LOG_LEVEL="warning")
 
 
 def exchange(port: int, chunks: Iterator[bytes]) -> bytes:

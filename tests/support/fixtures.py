@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,18 @@ class Target:
 
     def http(self, i: int = 0) -> str:
         return self.servers[i % len(self.servers)].http_url
+
+
+def tracker_fixture(scope: Any = "module", **env: str) -> Callable[[], Iterator[Server]]:
+    """A fixture serving one tracker started with ``env``: ``name = tracker_fixture(...)`` in a test module."""
+
+    @pytest.fixture(scope=scope)
+    def serve() -> Iterator[Server]:
+        server = start_tracker(**env)
+        yield server
+        server.stop()
+
+    return serve
 
 
 @pytest.fixture(scope="session")
