@@ -215,16 +215,17 @@ def run(runs: int, megabytes: int = 50) -> dict[str, dict[str, float | None]]:
                 if time.monotonic() > deadline or seeder.poll() is not None:
                     raise RuntimeError("the seeder did not announce within 60 s")
                 time.sleep(0.2)
-            results = {}
-            # Plain HTTP first and again last, so a machine that slows down during the run shows.
+            samples: dict[str, list[dict[str, float | None]]] = {}
+            # Plain HTTP first and again last (one summary of both), so a machine that slows down
+            # during the run weighs on the reference as on the rest.
             pages = [(PLAIN, plain, ""), *((start, site, f"{SLUG}/") for start, site in sites.items())]
             for start, site, path in pages:
                 with StaticSite(site) as server:
-                    results[start] = _summary(first_frames(f"{server.url}/{path}", runs))
+                    samples[start] = first_frames(f"{server.url}/{path}", runs)
             with StaticSite(plain) as server:
-                again = _summary(first_frames(f"{server.url}/", runs))
-            reference = statistics.median([results[PLAIN]["median"] or 0, again["median"] or 0])
-            results[PLAIN]["median"] = reference
+                samples[PLAIN] += first_frames(f"{server.url}/", runs)
+            results = {start: _summary(taken) for start, taken in samples.items()}
+            reference = results[PLAIN]["median"] or 0
             for summary in results.values():
                 summary["ratio"] = round((summary["median"] or 0) / reference, 2)
             return results
