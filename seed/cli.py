@@ -112,7 +112,8 @@ def _run(args: argparse.Namespace) -> int:
 
 _FOLLOW_EPILOG = """\
 The URL is a site built by `sitegen build` with site_url set (its pages link to
-feed.xml) or the feed itself (RSS with BEP 36 .torrent enclosures, or JSON Feed).
+feed.xml) or the feed itself (RSS with BEP 36 .torrent enclosures or magnet links, or
+JSON Feed).
 The feed is fetched once now to check it; the running `seed run` then polls it every
 --follow-interval, downloads each new video from the swarm or its web seeds into
 <state>/mirror/, seeds it to browsers and desktop clients, and deletes a video that left

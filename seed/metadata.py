@@ -53,6 +53,7 @@ class Metadata:
             self._settings["webtorrent_stun_server"] = stun_server
         self._session: lt.session | None = None
         self._pending: dict[str, tuple[Magnet, lt.torrent_handle]] = {}
+        self._refused: dict[str, Torrent | FeedError] = {}
 
     def start(self, magnets: Sequence[Magnet]) -> None:
         """Ask the swarms of ``magnets`` for their metadata; :meth:`collect` gets the results."""
@@ -62,15 +63,18 @@ class Metadata:
         for magnet in magnets:
             if magnet.info_hash in self._pending:
                 continue
-            params = lt.parse_magnet_uri(magnet.uri)
-            params.save_path = str(self._save_path)  # nothing is written: upload mode, no piece
-            params.flags |= lt.torrent_flags.upload_mode
-            params.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed
-            self._pending[magnet.info_hash] = (magnet, self._session.add_torrent(params))
+            try:
+                params = lt.parse_magnet_uri(magnet.uri)
+                params.save_path = str(self._save_path)  # nothing is written: upload mode, no piece
+                params.flags |= lt.torrent_flags.upload_mode
+                params.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed
+                self._pending[magnet.info_hash] = (magnet, self._session.add_torrent(params))
+            except (RuntimeError, ValueError) as error:  # torf took a link that libtorrent does not
+                self._refused[magnet.info_hash] = FeedError(f"libtorrent cannot use its magnet link ({error})")
 
     def collect(self, closing: threading.Event) -> dict[str, Torrent | FeedError]:
         """Wait up to the timeout for the metadata of what :meth:`start` asked for, by info hash."""
-        results: dict[str, Torrent | FeedError] = {}
+        results, self._refused = self._refused, {}
         session = self._session
         if session is None:
             return results

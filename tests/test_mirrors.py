@@ -462,21 +462,27 @@ def test_a_magnet_only_item_is_mirrored_with_metadata_from_its_peers(tmp_path: P
         tracker.stop()
 
 
-def test_a_magnet_whose_metadata_never_arrives_blocks_nothing(bad_site: BadSite, tmp_path: Path) -> None:
+def test_a_magnet_whose_metadata_never_arrives_blocks_nothing(tmp_path: Path) -> None:
+    """Nobody seeds the magnet; the good item's .torrent has a web seed."""
     pages = tmp_path / "pages"
     pages.mkdir()
-    nobody = f"magnet:?xt=urn:btih:{'ab' * 20}&dn=nobody.mp4"
-    (pages / "feed.xml").write_text(
-        rss_feed(
-            [
-                ("Nobody", nobody),
-                ("Good", f"{bad_site.url}/good.torrent"),
-                ("Bad magnet", "magnet:?xt=urn:btih:nothex"),
-            ]
-        )
-    )
+    good = make_video(tmp_path / "media" / "good.mp4", seconds=2)
+    web_seed = WebSeed(port=0)
+    web_seed.update({"good.mp4": good})
+    web_seed.start()
+    torrent = make_torrent(good, [], [f"http://127.0.0.1:{web_seed.port}/good.mp4"], progress=False)
+    (pages / "good.torrent").write_bytes(torrent)
     state = tmp_path / "state"
     with StaticSite(pages) as server:
+        (pages / "feed.xml").write_text(
+            rss_feed(
+                [
+                    ("Nobody", f"magnet:?xt=urn:btih:{'ab' * 20}&dn=nobody.mp4"),
+                    ("Good", f"{server.url}/good.torrent"),
+                    ("Bad magnet", "magnet:?xt=urn:btih:nothex"),
+                ]
+            )
+        )
         done = seed("follow", f"{server.url}/feed.xml", "--name", "magnets", "--state", state)
         assert done.returncode == 0, done.stderr
         assert "lists 3 videos" in done.stderr and "1 by magnet link only" in done.stderr
@@ -497,3 +503,20 @@ def test_a_magnet_whose_metadata_never_arrives_blocks_nothing(bad_site: BadSite,
             assert not (state / "mirror" / f"{'ab' * 20}.json").exists()
         finally:
             assert mirror.stop() == 0
+            web_seed.stop()
+
+
+def test_follow_counts_the_magnet_only_items_of_a_json_feed(tmp_path: Path) -> None:
+    """A JSON Feed attachment or ``url`` that is a magnet link; a size only when the magnet gives ``xl=``."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    items = [
+        {"id": "1", "title": "Attached", "attachments": [{"url": f"magnet:?xt=urn:btih:{'1' * 40}&xl=1000"}]},
+        {"id": "2", "title": "Linked", "url": f"magnet:?xt=urn:btih:{'2' * 40}&dn=linked.mp4"},
+    ]
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "Magnets", "items": items}
+    (pages / "feed.json").write_text(json.dumps(feed))
+    with StaticSite(pages) as server:
+        done = seed("follow", f"{server.url}/feed.json", "--state", tmp_path / "state")
+    assert done.returncode == 0, done.stderr
+    assert "lists 2 videos, 0.98kB, 1 of unknown size, 2 by magnet link only" in done.stderr
