@@ -105,13 +105,15 @@ def _run(args: argparse.Namespace) -> int:
         status_interval=args.status_interval,
         follow_interval=args.follow_interval,
         mirror_grace=args.mirror_grace,
+        metadata_timeout=args.metadata_timeout,
     )
     return run(state, options)
 
 
 _FOLLOW_EPILOG = """\
 The URL is a site built by `sitegen build` with site_url set (its pages link to
-feed.xml) or the feed itself (RSS with BEP 36 .torrent enclosures, or JSON Feed).
+feed.xml) or the feed itself (RSS with BEP 36 .torrent enclosures or magnet links, or
+JSON Feed).
 The feed is fetched once now to check it; the running `seed run` then polls it every
 --follow-interval, downloads each new video from the swarm or its web seeds into
 <state>/mirror/, seeds it to browsers and desktop clients, and deletes a video that left
@@ -141,6 +143,11 @@ def _follow(args: argparse.Namespace) -> int:
     checked = follow.follow(state, args.url, args.name, args.max_size, args.latest)
     sub = checked.subscription
     unknown = f", {checked.unknown_sizes} of unknown size" if checked.unknown_sizes else ""
+    if checked.magnet_only:
+        unknown += (
+            f", {checked.magnet_only} by magnet link only (sizes without xl= are known once their peers "
+            "send the metadata)"
+        )
     print(
         f"seed: following {sub.name}: {sub.url} lists {checked.videos} video{'s' if checked.videos != 1 else ''}, "
         f"{status.size(checked.size)}{unknown}; `seed run --state {state.root}` mirrors them",
@@ -297,6 +304,15 @@ def _parser() -> argparse.ArgumentParser:
         _seconds,
         "how long a mirrored video that left its feed is kept before its data is deleted",
         shown="86400, a day",
+    )
+    _env_option(
+        run_cmd,
+        "--metadata-timeout",
+        "SEED_METADATA_TIMEOUT",
+        "60",
+        "SECONDS",
+        _seconds,
+        "how long the peers of a feed item that gives only a magnet link have to send its metadata",
     )
     run_cmd.set_defaults(handler=_run)
 

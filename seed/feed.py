@@ -4,7 +4,10 @@ A follower gives either the feed's URL or the site's address; a page that is not
 is searched for its ``<link rel="alternate">`` feed links (RSS first). RSS and Atom are
 parsed by feedparser, JSON Feed 1.1 by ``json``. Each item becomes a :class:`FeedVideo`:
 where its ``.torrent`` is (a BEP 36 enclosure or a JSON Feed attachment typed
-``application/x-bittorrent``) and, when the feed says so, its info hash and size.
+``application/x-bittorrent``), its magnet link (``<torrent:magnetURI>``, or an enclosure,
+link, attachment or ``url`` that is a ``magnet:`` URI) and, when the feed says so, its
+info hash and size. A magnet-only item's ``.torrent`` is made from metadata its peers
+send (:mod:`seed.metadata`) and checked by :func:`check_torrent` like a fetched one.
 
 Everything from a feed is untrusted: sizes are capped while reading, only http(s) URLs
 are followed, and nothing in it is ever used as a file path (see :mod:`seed.mirror`).
@@ -24,6 +27,8 @@ import feedparser
 import httpx
 import libtorrent as lt
 
+from videoswarm_content.magnet import Magnet, MagnetError, parse_magnet
+
 from .errors import SeedError
 
 TORRENT_TYPE = "application/x-bittorrent"
@@ -40,13 +45,18 @@ class FeedError(SeedError):
 
 @dataclass(frozen=True)
 class FeedVideo:
-    """One item of a feed; ``key`` identifies it across polls (its info hash when the feed gives one)."""
+    """One item of a feed; ``key`` identifies it across polls (its info hash when the feed gives one).
+
+    ``problem`` says why a magnet it gives cannot be used (it matters when it has no ``.torrent``).
+    """
 
     key: str
     title: str
     torrent_url: str | None
     info_hash: str | None = None
     size: int | None = None
+    magnet: Magnet | None = None
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,19 +112,27 @@ def fetch(
 def fetch_torrent(http: httpx.Client, video: FeedVideo) -> Torrent:
     """Download and check the item's ``.torrent``: a single-file v1 torrent, with the info hash the feed gave."""
     if video.torrent_url is None:
-        raise FeedError(f"the feed gives no .torrent for it (an enclosure of type {TORRENT_TYPE})")
+        raise FeedError(
+            video.problem
+            or f"the feed gives no .torrent for it (an enclosure of type {TORRENT_TYPE}) nor a magnet link"
+        )
     _, data = _get(http, video.torrent_url, MAX_TORRENT_BYTES, "its .torrent")
+    return check_torrent(data, video.torrent_url, video.info_hash)
+
+
+def check_torrent(data: bytes, source: str, expected: str | None) -> Torrent:
+    """Check a ``.torrent`` (named ``source`` in errors): single file, v1, info hash ``expected`` if given."""
     try:
         info = lt.torrent_info(data)
     except (RuntimeError, ValueError) as error:
-        raise FeedError(f"{video.torrent_url} is not a valid .torrent ({error})") from None
+        raise FeedError(f"{source} is not a valid .torrent ({error})") from None
     info_hash = str(info.info_hashes().v1)
     if not info.info_hashes().has_v1():
-        raise FeedError(f"{video.torrent_url} is a v2-only torrent; browsers need v1")
-    if video.info_hash and info_hash != video.info_hash:
-        raise FeedError(f"{video.torrent_url} has info hash {info_hash}, but the feed says {video.info_hash}")
+        raise FeedError(f"{source} is a v2-only torrent; browsers need v1")
+    if expected and info_hash != expected:
+        raise FeedError(f"{source} has info hash {info_hash}, but the feed says {expected}")
     if info.num_files() != 1:
-        raise FeedError(f"{video.torrent_url} holds {info.num_files()} files; a mirror takes single-file videos")
+        raise FeedError(f"{source} holds {info.num_files()} files; a mirror takes single-file videos")
     return Torrent(data, info_hash, info.files().file_name(0), info.total_size())
 
 
@@ -155,19 +173,19 @@ def _parse_xml(body: bytes, url: str) -> list[FeedVideo]:
         raise FeedError(f"{url} is not an RSS, Atom or JSON feed" + (f" ({problem})" if problem else ""))
     videos = []
     for item in parsed.entries:
+        enclosures = [e.get("href") for e in item.get("enclosures", [])]
         torrent = next(
             (
                 e.get("href")
                 for e in item.get("enclosures", [])
-                if e.get("type", TORRENT_TYPE) in (TORRENT_TYPE, "") and e.get("href")
+                if e.get("type", TORRENT_TYPE) in (TORRENT_TYPE, "") and e.get("href") and not _is_magnet(e.get("href"))
             ),
             None,
         )
         info_hash = _hash(item.get("torrent_infohash")) or _hash(item.get("id"))
         size = _int(item.get("torrent_contentlength"))
-        title = str(item.get("title") or info_hash or torrent or "untitled")
-        torrent_url = urljoin(url, torrent) if torrent else None
-        videos.append(FeedVideo(info_hash or torrent_url or title, title, torrent_url, info_hash, size))
+        magnets = [item.get("torrent_magneturi"), *enclosures, item.get("link")]
+        videos.append(_video(url, item.get("title"), torrent, info_hash, size, magnets))
     return videos
 
 
@@ -187,14 +205,41 @@ def _parse_json(body: bytes, url: str) -> list[FeedVideo]:
             continue
         attachments = [a for a in item.get("attachments") or [] if isinstance(a, dict)]
         torrent = next(
-            (a.get("url") for a in attachments if a.get("mime_type") == TORRENT_TYPE and isinstance(a.get("url"), str)),
+            (
+                a.get("url")
+                for a in attachments
+                if a.get("mime_type") == TORRENT_TYPE and isinstance(a.get("url"), str) and not _is_magnet(a.get("url"))
+            ),
             None,
         )
-        info_hash = _hash(item.get("id"))
-        title = str(item.get("title") or info_hash or torrent or "untitled")
-        torrent_url = urljoin(url, torrent) if torrent else None
-        videos.append(FeedVideo(info_hash or torrent_url or title, title, torrent_url, info_hash))
+        magnets = [*(a.get("url") for a in attachments), item.get("url"), item.get("external_url")]
+        videos.append(_video(url, item.get("title"), torrent, _hash(item.get("id")), None, magnets))
     return videos
+
+
+def _video(
+    url: str, title: object, torrent: str | None, info_hash: str | None, size: int | None, magnets: list[object]
+) -> FeedVideo:
+    """An item, with the first of ``magnets`` that is a ``magnet:`` URI parsed (a bad one is its problem)."""
+    magnet, problem = None, ""
+    text = next((m for m in magnets if _is_magnet(m)), None)
+    if text is not None:
+        try:
+            magnet = parse_magnet(text)
+        except MagnetError as error:
+            problem = f"its magnet link is not usable: {error}"
+    if magnet is not None and info_hash and magnet.info_hash != info_hash:
+        problem = f"its magnet link has info hash {magnet.info_hash}, but the feed says {info_hash}"
+        magnet = None
+    if magnet is not None:
+        info_hash, size = magnet.info_hash, size if size is not None else magnet.size
+    torrent_url = urljoin(url, torrent) if torrent else None
+    name = str(title or info_hash or torrent or "untitled")
+    return FeedVideo(info_hash or torrent_url or name, name, torrent_url, info_hash, size, magnet, problem)
+
+
+def _is_magnet(value: object) -> bool:
+    return isinstance(value, str) and value.strip()[:7].lower() == "magnet:"
 
 
 def _hash(value: object) -> str | None:

@@ -44,6 +44,8 @@ class Checked:
     videos: int
     size: int
     unknown_sizes: int
+    #: Items that give a magnet link and no .torrent: ``seed run`` gets their metadata from peers.
+    magnet_only: int = 0
 
 
 def folder(state: State) -> Path:
@@ -79,7 +81,8 @@ def follow(state: State, url: str, name: str | None, max_size: int | None, lates
     folder(state).mkdir(exist_ok=True)
     atomic_write(folder(state) / f"{name}.json", json.dumps(asdict(subscription), indent=1).encode() + b"\n")
     sizes = [v.size for v in videos if v.size is not None]
-    return Checked(subscription, len(videos), sum(sizes), len(videos) - len(sizes))
+    magnet_only = sum(v.torrent_url is None and v.magnet is not None for v in videos)
+    return Checked(subscription, len(videos), sum(sizes), len(videos) - len(sizes), magnet_only)
 
 
 def unfollow(state: State, name_or_url: str) -> Subscription:

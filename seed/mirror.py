@@ -1,9 +1,10 @@
 """Mirroring what the seeder follows: poll each feed, download new videos, seed them, drop old ones.
 
 ``seed run`` calls :meth:`Mirror.tick` between libtorrent alerts. Feeds and ``.torrent``
-files are fetched on a daemon thread (an unreachable site must not stall the seeding, nor
-a slow one hold up the exit), one poll round at a time; libtorrent is only touched from
-the main thread. Videos download in
+files (or, for an item that gives only a magnet link, its metadata from its peers, all of a
+poll's magnets at once: :mod:`seed.metadata`) are fetched on a daemon thread (an
+unreachable site must not stall the seeding, nor a slow one hold up the exit), one poll
+round at a time; the seeder's libtorrent session is only touched from the main thread. Videos download in
 parallel from the swarm and from the ``.torrent``'s web seeds, each piece checked against
 the torrent, so one whose data never arrives holds up nothing else. Once complete, a video
 is seeded like the seeder's own (browsers over WebRTC, desktop clients over TCP/uTP, the web
@@ -43,6 +44,7 @@ from videoswarm_content.files import atomic_write
 
 from . import follow
 from .feed import FeedError, FeedVideo, Torrent, client, fetch, fetch_torrent
+from .metadata import Metadata
 from .session import Seeder
 from .state import Record, State
 from .status import TorrentStatus, size
@@ -101,7 +103,15 @@ class _Poll:
 class Mirror:
     """Keeps a seeder's mirrored videos in step with the feeds it follows."""
 
-    def __init__(self, state: State, seeder: Seeder, log: Callable[[str], None], interval: float, grace: float) -> None:
+    def __init__(
+        self,
+        state: State,
+        seeder: Seeder,
+        log: Callable[[str], None],
+        interval: float,
+        grace: float,
+        metadata: Metadata,
+    ) -> None:
         self.state = state
         self.seeder = seeder
         self.log = log
@@ -115,6 +125,8 @@ class Mirror:
         self._pending: Future[list[_Poll]] | None = None
         self._closing = threading.Event()
         self._http = client()
+        #: Used on the worker thread only.
+        self._metadata = metadata
         self._next_check = 0.0
         #: Bytes each download had, and when it last grew.
         self._progress: dict[str, tuple[int, float]] = {}
@@ -263,18 +275,28 @@ class Mirror:
         if fetched.videos is None:
             return _Poll(subscription.name, fetched.url, not_modified=True, etag=etag, last_modified=modified)
         listed = fetched.videos[: subscription.latest] if subscription.latest else fetched.videos
+        # Magnet-only items first: their peers send metadata while the .torrent files download.
+        magnets = [v.magnet for v in listed if v.torrent_url is None and v.magnet and v.info_hash not in known]
+        if magnets:
+            self._metadata.start(magnets)
         videos: list[tuple[FeedVideo, Torrent | None, str]] = []
         for video in listed:
             if self._closing.is_set():
                 break
             info_hash = video.info_hash or hashes.get(video.torrent_url or "")
-            if info_hash in known:
+            if info_hash in known or video.torrent_url is None and video.magnet:
                 videos.append((dataclasses.replace(video, info_hash=info_hash), None, ""))
                 continue
             try:
                 videos.append((video, fetch_torrent(self._http, video), ""))
             except FeedError as error:
                 videos.append((video, None, str(error)))
+        if magnets:
+            got = self._metadata.collect(self._closing)
+            for n, (video, _, _) in enumerate(videos):
+                result = got.get(video.info_hash or "")
+                if result is not None:
+                    videos[n] = (video, None, str(result)) if isinstance(result, FeedError) else (video, result, "")
         return _Poll(
             subscription.name,
             fetched.url,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import NoReturn
 
-from . import status
+from . import metadata, status
 from .mirror import Mirror
 from .session import Options, Seeder
 from .state import State
@@ -43,6 +43,8 @@ class RunOptions:
     #: Seconds between two polls of a followed feed, and before a video gone from it is deleted.
     follow_interval: float = 600.0
     mirror_grace: float = 86400.0
+    #: Seconds a magnet-only feed item's peers have to send its metadata (seed/metadata.py).
+    metadata_timeout: float = metadata.TIMEOUT
 
 
 def log(message: str) -> None:
@@ -63,7 +65,10 @@ def run(state: State, options: RunOptions) -> NoReturn:
     files_limit = _raise_file_limit()
     webseed = WebSeed(options.webseed_port, options.webseed_host) if options.webseed_port is not None else None
     seeder = Seeder(state, options.session, log)
-    mirror = Mirror(state, seeder, log, options.follow_interval, options.mirror_grace)
+    fetcher = metadata.Metadata(
+        options.session.listen, options.session.stun_server, options.metadata_timeout, state.root / "mirror" / "data"
+    )
+    mirror = Mirror(state, seeder, log, options.follow_interval, options.mirror_grace, fetcher)
     failed = 0
     try:
         port = seeder.listen_port()

@@ -10,6 +10,7 @@ other over WebRTC there), the static site server, both seeders and Chromium.
 from __future__ import annotations
 
 import datetime
+import html
 import json
 import time
 from collections.abc import Iterator
@@ -252,14 +253,24 @@ def test_a_follower_mirrors_the_site_and_plays_it_alone(origin: Origin, playwrig
 
 
 def rss_feed(items: list[tuple[str, str | None]]) -> str:
-    """A hand-written RSS 2.0 feed: (title, .torrent URL or None) per item, as other sites write them."""
+    """A hand-written RSS 2.0 feed, as other sites write them: (title, .torrent URL, magnet link
+    (as ``<torrent:magnetURI>``) or None) per item."""
     body = "".join(
         f"<item><title>{title}</title><link>https://elsewhere.example.org/{n}</link>"
-        + (f'<enclosure url="{url}" length="1" type="{TORRENT}"/>' if url else "")
+        + (
+            f"<torrent:magnetURI>{html.escape(url)}</torrent:magnetURI>"
+            if url and url.startswith("magnet:")
+            else f'<enclosure url="{url}" length="1" type="{TORRENT}"/>'
+            if url
+            else ""
+        )
         + "</item>"
         for n, (title, url) in enumerate(items)
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bad</title>{body}</channel></rss>'
+    return (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:torrent="http://xmlns.ezrss.it/0.1/">'
+        f"<channel><title>Bad</title>{body}</channel></rss>"
+    )
 
 
 @dataclass
@@ -407,3 +418,105 @@ def test_a_full_disk_is_reported_and_its_partial_data_not_kept(
             assert mirror.proc.poll() is None and "Traceback" not in mirror.log
         finally:
             assert mirror.stop() == 0
+
+
+# --- Items that give only a magnet link ---
+
+
+def test_a_magnet_only_item_is_mirrored_with_metadata_from_its_peers(tmp_path: Path) -> None:
+    """The feed gives no .torrent: the mirror gets the metadata from the origin (found through the
+    magnet's HTTP tracker, over TCP), then downloads and seeds the video as usual."""
+    tracker = start_tracker()
+    video = make_clip(tmp_path / "media" / "magnet.mp4", seconds=3)
+    origin_state = tmp_path / "origin"
+    uri = add(video, "--tracker", f"{tracker.http_url}/announce", "--state", origin_state, "--content", tmp_path / "c")
+    origin = SeedRun(origin_state, log=tmp_path / "origin.log")
+    mirror: SeedRun | None = None
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "feed.xml").write_text(rss_feed([("Magnet only", uri)]))
+    try:
+        origin.wait_for(f"magnet.mp4 {parse_magnet(uri).info_hash[:8]}: seeding")
+        with StaticSite(pages) as server:
+            state = tmp_path / "mirror"
+            started = time.monotonic()
+            done = seed("follow", f"{server.url}/feed.xml", "--name", "magnets", "--state", state)
+            assert done.returncode == 0, done.stderr
+            assert "lists 1 video, 0.00B, 1 of unknown size, 1 by magnet link only" in done.stderr
+            mirror = SeedRun(state, "--follow-interval", "1", log=tmp_path / "mirror.log")
+            mirror.wait_for("mirror: magnets: magnet.mp4 complete and checked", timeout=120)
+            took = time.monotonic() - started
+            print(f"seed follow to seeding, magnet only ({video.stat().st_size} bytes): {took:.1f} s")
+            status = mirror.status()["magnet.mp4"]
+            assert status["state"] == "seeding" and status["source"] == "magnets"
+            assert status["info_hash"] == parse_magnet(uri).info_hash
+            [copy] = (state / "mirror" / "data").glob("*/magnet.mp4")
+            assert sha256(copy) == sha256(video)
+            kept = bdecode((state / "mirror" / f"{status['info_hash']}.torrent").read_bytes())
+            assert kept[b"announce-list"] == [[f"{tracker.http_url}/announce".encode()]], "the magnet's tr="
+            assert "Traceback" not in mirror.log
+    finally:
+        if mirror is not None:
+            assert mirror.stop() == 0
+        assert origin.stop() == 0
+        tracker.stop()
+
+
+def test_a_magnet_whose_metadata_never_arrives_blocks_nothing(tmp_path: Path) -> None:
+    """Nobody seeds the magnet; the good item's .torrent has a web seed."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    good = make_video(tmp_path / "media" / "good.mp4", seconds=2)
+    web_seed = WebSeed(port=0)
+    web_seed.update({"good.mp4": good})
+    web_seed.start()
+    torrent = make_torrent(good, [], [f"http://127.0.0.1:{web_seed.port}/good.mp4"], progress=False)
+    (pages / "good.torrent").write_bytes(torrent)
+    state = tmp_path / "state"
+    with StaticSite(pages) as server:
+        (pages / "feed.xml").write_text(
+            rss_feed(
+                [
+                    ("Nobody", f"magnet:?xt=urn:btih:{'ab' * 20}&dn=nobody.mp4"),
+                    ("Good", f"{server.url}/good.torrent"),
+                    ("Bad magnet", "magnet:?xt=urn:btih:nothex"),
+                ]
+            )
+        )
+        done = seed("follow", f"{server.url}/feed.xml", "--name", "magnets", "--state", state)
+        assert done.returncode == 0, done.stderr
+        assert "lists 3 videos" in done.stderr and "1 by magnet link only" in done.stderr
+        mirror = SeedRun(state, "--follow-interval", "1", "--metadata-timeout", "2", log=tmp_path / "mirror.log")
+        try:
+            mirror.wait_for("mirror: magnets: good.mp4 complete and checked", timeout=60)
+            mirror.wait_for("not mirroring 'Nobody': no peer sent its metadata within 2 s")
+            # Polls go on every second: still one line, and the problem stays in the status.
+            mirror.wait_for("mirror: magnets: not mirroring 'Bad magnet': its magnet link is not usable")
+            time.sleep(5)
+            report = json.loads(seed("status", "--json", "--state", state).stdout)
+            states = {t["name"]: (t["state"], t["problem"]) for t in report["torrents"]}
+            assert states["good.mp4"][0] == "seeding"
+            assert states["Nobody"] == ("not mirrored", "no peer sent its metadata within 2 s")
+            assert states["Bad magnet"][0] == "not mirrored"
+            assert mirror.log.count("not mirroring 'Nobody'") == 1, "one line, not one per poll"
+            assert "Traceback" not in mirror.log and mirror.proc.poll() is None
+            assert not (state / "mirror" / f"{'ab' * 20}.json").exists()
+        finally:
+            assert mirror.stop() == 0
+            web_seed.stop()
+
+
+def test_follow_counts_the_magnet_only_items_of_a_json_feed(tmp_path: Path) -> None:
+    """A JSON Feed attachment or ``url`` that is a magnet link; a size only when the magnet gives ``xl=``."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    items = [
+        {"id": "1", "title": "Attached", "attachments": [{"url": f"magnet:?xt=urn:btih:{'1' * 40}&xl=1000"}]},
+        {"id": "2", "title": "Linked", "url": f"magnet:?xt=urn:btih:{'2' * 40}&dn=linked.mp4"},
+    ]
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "Magnets", "items": items}
+    (pages / "feed.json").write_text(json.dumps(feed))
+    with StaticSite(pages) as server:
+        done = seed("follow", f"{server.url}/feed.json", "--state", tmp_path / "state")
+    assert done.returncode == 0, done.stderr
+    assert "lists 2 videos, 0.98kB, 1 of unknown size, 2 by magnet link only" in done.stderr

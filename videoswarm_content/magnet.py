@@ -34,6 +34,8 @@ class Magnet:
     name: str | None
     trackers: tuple[str, ...]
     web_seeds: tuple[str, ...]
+    #: The file's size in bytes (``xl=``), when the link gives it.
+    size: int | None = None
 
 
 def magnet_uri(info_hash: str, name: str, trackers: Sequence[str], web_seeds: Sequence[str] = ()) -> str:
@@ -72,6 +74,7 @@ def parse_magnet(text: object) -> Magnet:
         name=magnet.dn,
         trackers=tuple(magnet.tr),
         web_seeds=tuple(magnet.ws),
+        size=magnet.xl,
     )
 
 
