@@ -10,7 +10,6 @@ player shows a frame without any peer, and photographs the pages in Chromium (Pl
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import ViewportSize  # noqa: E402
 
 from seed.webseed import WebSeed  # noqa: E402
-from tests.support.site import add_video, build_site, write_config  # noqa: E402
+from tests.support.site import add_video, build_site, ffmpeg, write_config  # noqa: E402
 from tests.support.static import StaticSite  # noqa: E402
 
 TRACKER = "wss://tracker.example.org/announce"
@@ -55,17 +54,13 @@ VIDEOS = [
 SIZES: dict[str, ViewportSize] = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 
 
-def _ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
-
-
 def example_site(work: Path, web_seed: WebSeed) -> Path:
     content = work / "content"
     content.mkdir()
     files = {}
     for slug, title, source, date, tags, description in VIDEOS:
         video = work / f"{slug}.mp4"
-        _ffmpeg(
+        ffmpeg(
             "-f",
             "lavfi",
             "-i",
@@ -82,7 +77,7 @@ def example_site(work: Path, web_seed: WebSeed) -> Path:
             "+faststart",
             str(video),
         )
-        _ffmpeg("-ss", "1.2", "-i", str(video), "-frames:v", "1", str(content / f"{slug}.jpg"))
+        ffmpeg("-ss", "1.2", "-i", str(video), "-frames:v", "1", str(content / f"{slug}.jpg"))
         files[video.name] = video
         (content / f"{slug}.en.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:10.000\nAn example caption track.\n")
         add_video(
@@ -142,7 +137,7 @@ def main() -> None:
         finally:
             web_seed.stop()
     for path in sorted(args.out.glob("*.png")):
-        print(path.relative_to(ROOT))
+        print(path)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support.processes import Server, free_port, start_redis, start_tracker
-from tests.test_reliability import signal_across
+from tests.test_reliability import signal_across, until_signalling_works
 
 
 @pytest.fixture
@@ -43,12 +43,7 @@ async def recovery_after(outage: float, workdir: Path, port: int) -> float:
             assert time.monotonic() - back < 20, f"/health still 503 20 s after a {outage} s outage"
             await asyncio.sleep(0.05)
         healthy = time.monotonic() - back
-        while True:
-            try:
-                await signal_across(replicas[0].ws_url, replicas[1].ws_url, timeout=0.5)
-                break
-            except (TimeoutError, AssertionError):
-                assert time.monotonic() - back < 20, f"signalling did not recover within 20 s of a {outage} s outage"
+        await until_signalling_works(replicas[0].ws_url, replicas[1].ws_url, back, within=20, timeout=0.5)
         recovered = time.monotonic() - back
         assert all(health(r) == 200 for r in replicas)
         assert all(r.proc.poll() is None for r in replicas), "replicas stayed up"
