@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 import orjson
@@ -158,7 +158,9 @@ class RedisRelay(Relay):
                     raise RelayUnavailable(f"relay channel {name} closed by Redis ({kind})")
         finally:
             self._subscribed = False
-            await _quietly(pubsub.aclose())  # type: ignore[no-untyped-call]
+            # redis-py typed PubSub.aclose in 8.2: a typed name for it passes mypy before and after.
+            close_pubsub: Callable[[], Awaitable[None]] = pubsub.aclose
+            await _quietly(close_pubsub())
             await _quietly(client.aclose())
 
     async def _subscriber(self) -> aioredis.Redis:
