@@ -79,7 +79,8 @@ class Torrent:
     size: int
 
 
-def client() -> httpx.Client:
+def client(allow_private: bool = False) -> httpx.Client:
+    """An HTTP client for one subscription's URLs; ``allow_private`` lets them reach private addresses."""
     return httpx.Client(timeout=TIMEOUT, follow_redirects=True, headers={"User-Agent": "videoswarm-seed"})
 
 

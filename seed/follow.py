@@ -36,6 +36,8 @@ class Subscription:
     #: Mirror only the newest N videos; None for all.
     latest: int | None = None
     added: str = ""
+    #: Whether its URLs may reach private addresses (loopback, LAN: seed/netguard.py); off by default.
+    allow_private: bool = False
 
 
 @dataclass(frozen=True)
