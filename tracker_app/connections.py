@@ -17,9 +17,6 @@ from tracker_app.clients import client_name
 from tracker_app.peers import SocketId
 from tracker_app.relay.base import OfferOrigin
 
-#: Close code for a socket that does not read what it is sent (RFC 6455: policy violation).
-SLOW_READER = 1008
-
 
 class Connection:
     """One tracker socket's state; ``send`` never waits, so one socket cannot stall another."""
