@@ -14,6 +14,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY tracker_app ./tracker_app
+COPY videoswarm_compat ./videoswarm_compat
 COPY videoswarm_extras.py ./
 RUN pip install . && useradd --system --no-create-home tracker
 USER tracker

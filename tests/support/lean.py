@@ -20,13 +20,14 @@ import pytest_asyncio
 import uvicorn
 from starlette.applications import Starlette
 
+from tests.support.processes import Loopback
 from tracker_app import Settings, create_app
 from tracker_app.__main__ import uvicorn_options
 from tracker_app.tracker import Tracker
 
 
 @dataclass
-class LeanTracker:
+class LeanTracker(Loopback):
     """A replica served in this process; the same URLs as a :class:`~tests.support.processes.Server`."""
 
     app: Starlette
@@ -36,14 +37,6 @@ class LeanTracker:
     def tracker(self) -> Tracker:
         tracker: Tracker = self.app.state.tracker
         return tracker
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/announce"
 
 
 @contextlib.asynccontextmanager
