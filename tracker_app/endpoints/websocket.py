@@ -3,8 +3,9 @@
 Under ``tracker`` (uvicorn with :class:`tracker_app.transport.HttpProtocol`) tracker
 sockets never reach ASGI: they are :class:`tracker_app.transport.TrackerSocket`.
 This middleware serves the same tracker to any other ASGI server, with the same
-rules: a send never waits, and a socket with more than ``TRACKER_SEND_BUFFER``
-bytes unsent is closed (1008).
+rules: sockets are admitted and refused by :mod:`tracker_app.admission`, a send
+never waits, and a socket with more than ``TRACKER_SEND_BUFFER`` bytes unsent is
+closed (1008).
 """
 
 from __future__ import annotations

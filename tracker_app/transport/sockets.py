@@ -94,9 +94,7 @@ class TrackerSocket(Connection, asyncio.Protocol):
         self._server = server
 
     @classmethod
-    def open(
-        cls, tracker: Tracker, cork: Cork, transport: asyncio.Transport, ip: str, server: set[Any]
-    ) -> TrackerSocket:
+    def open(cls, tracker: Tracker, cork: Cork, transport: asyncio.Transport, ip: str, server: set[Any]) -> None:
         """Make the transport of an admitted, upgraded socket a tracker socket."""
         raw = transport.get_extra_info("socket")
         if raw is not None:  # a fixed kernel buffer: autotuned, a peer that does not read would hold megabytes
@@ -106,7 +104,6 @@ class TrackerSocket(Connection, asyncio.Protocol):
         server.add(sock)
         tracker.on_open(sock)
         log.debug("socket %s open from %s", sock.conn_id, ip)
-        return sock
 
     # Frames out
 
