@@ -18,6 +18,7 @@ COPY requirements-tracker.lock ./
 RUN pip install --require-hashes -r requirements-tracker.lock
 COPY pyproject.toml README.md ./
 COPY tracker_app ./tracker_app
+COPY videoswarm_compat ./videoswarm_compat
 COPY videoswarm_extras.py ./
 RUN pip install --no-deps . && useradd --system --no-create-home tracker
 USER tracker
