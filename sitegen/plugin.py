@@ -45,7 +45,7 @@ from videoswarm_content.errors import ContentError, ContentErrors
 from videoswarm_content.files import outside_problem
 from videoswarm_content.magnet import web_seed_url
 from videoswarm_content.reader import load_entries
-from videoswarm_content.schemes import WEBSOCKET_SCHEMES, has_scheme, spelled
+from videoswarm_content.schemes import HTTP_SCHEMES, WEBSOCKET_SCHEMES, has_scheme, spelled
 
 from .bundle import load_bundle
 from .csp import inline_script_hashes, policy
@@ -81,13 +81,22 @@ _PAGES = {
 _TITLES = {"share": "Share a video", "publish": "Publish", "embed": "Player", "tags": "Tags"}
 #: The theme a mkdocs.yml without ``theme:`` gets (sitegen/theme, entry point ``mkdocs.themes``).
 THEME = "videoswarm"
+#: What a site without ``ice_servers`` gets: two public STUN services of different operators, so
+#: viewers behind NATs learn their public address and reach each other. Google's is the one
+#: libtorrent's seeder uses by default; Cloudflare's is the fallback. Each sees a viewer's IP
+#: address when a player starts, not what is watched (docs/networks.md weighs that).
+DEFAULT_ICE_SERVERS = (
+    {"urls": "stun:stun.l.google.com:19302"},
+    {"urls": "stun:stun.cloudflare.com:3478"},
+)
+_ICE_SCHEMES = ("stun", "stuns", "turn", "turns")
 
 
 class VideoswarmConfig(Config):  # type: ignore[no-untyped-call]  # mkdocs' Config.__init_subclass__
     #: WebSocket trackers every player announces to, besides the magnet's own ``tr=``.
     trackers = c.ListOfItems(c.Type(str), default=[])
-    #: RTCPeerConnection ``iceServers`` (STUN/TURN) for the players, e.g. ``[{urls: stun:...}]``.
-    ice_servers = c.ListOfItems(c.Type(dict), default=[])
+    #: RTCPeerConnection ``iceServers`` (STUN/TURN) for the players; ``[]`` for none (docs/networks.md).
+    ice_servers = c.ListOfItems(c.Type(dict), default=list(DEFAULT_ICE_SERVERS))
     #: Where in the site the info hash list for ``TRACKER_ALLOWLIST`` goes; empty for none.
     allowlist = c.Type(str, default="allowlist.txt")
     #: Where in the site the recommended Content-Security-Policy goes; empty for none.
@@ -130,9 +139,10 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
                 raise PluginError(
                     f"videoswarm: trackers must be WebSocket URLs ({spelled(WEBSOCKET_SCHEMES)}), not {url!r}"
                 )
-        for server in self.config.ice_servers:
-            if "urls" not in server:
-                raise PluginError(f"videoswarm: every ice_servers item needs 'urls', got {server!r}")
+        for index, server in enumerate(self.config.ice_servers):
+            problem = _ice_server_problem(server)
+            if problem:
+                raise PluginError(f"videoswarm: ice_servers entry {index + 1} ({_ice_name(server)}): {problem}")
         if not _names_theme(config):
             config.theme = Theme(THEME, locale=str(config.theme.locale))
         try:
@@ -440,6 +450,37 @@ def _check_inside(path: Path, docs_dir: Path) -> None:
     problem = outside_problem(path, docs_dir)
     if problem:
         raise PluginError(str(ContentError(problem, path)))
+
+
+def _ice_urls(server: dict[str, Any]) -> list[Any]:
+    urls = server.get("urls")
+    return urls if isinstance(urls, list) else [urls]
+
+
+def _ice_name(server: dict[str, Any]) -> str:
+    """An entry as an error names it: its URLs, never its credentials."""
+    return ", ".join(map(str, _ice_urls(server))) if server.get("urls") else "no urls"
+
+
+def _ice_server_problem(server: dict[str, Any]) -> str | None:
+    """Why RTCPeerConnection would refuse ``server`` (or a TURN server would), or None.
+
+    A TURN server needs credentials: fixed ones (``username``, ``credential``) or the
+    tracker's short-lived ones (``credentials_url``, tracker_app/endpoints/turn.py)."""
+    urls = _ice_urls(server)
+    if not server.get("urls") or not all(isinstance(url, str) and url for url in urls):
+        return "needs 'urls': a stun:, stuns:, turn: or turns: URL, or a list of them"
+    for url in urls:
+        scheme = url.split(":", 1)[0].lower()
+        if scheme not in _ICE_SCHEMES or ":" not in url:
+            return f"{url!r} is not a stun:, stuns:, turn: or turns: URL"
+        if scheme.startswith("turn") and not (
+            ("username" in server and "credential" in server) or "credentials_url" in server
+        ):
+            return "a TURN URL needs 'username' and 'credential', or a 'credentials_url'"
+    if "credentials_url" in server and not has_scheme(str(server["credentials_url"]), HTTP_SCHEMES):
+        return f"credentials_url must be an {spelled(HTTP_SCHEMES)} URL"
+    return None
 
 
 def _torrent_uri(entry: Entry) -> str:

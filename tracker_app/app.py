@@ -17,7 +17,7 @@ from tracker_app.allowlist import Allowlist
 from tracker_app.clients import HttpClients
 from tracker_app.config import Settings
 from tracker_app.connections import Connections
-from tracker_app.endpoints import http, status
+from tracker_app.endpoints import http, status, turn
 from tracker_app.endpoints.websocket import TrackerSockets
 from tracker_app.metrics import Metrics
 from tracker_app.peers import Kind, PeerEntry, SocketId
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/stats.json", status.stats_json),
         Route("/metrics", status.metrics),
         Route("/health", status.health),
+        Route("/turn-credentials", turn.turn_credentials),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(TrackerSockets)])
 

@@ -167,6 +167,21 @@ class Settings:
         "most); idle and half-sent connections are closed after it.",
         positive=True,
     )
+    turn_secret: str = setting(
+        "",
+        "TURN_SECRET",
+        "Shared secret of coturn's `static-auth-secret`: `GET /turn-credentials` then hands out "
+        "TURN credentials valid for `TURN_TTL` (see [networks.md](networks.md#turn)). Empty: no endpoint.",
+    )
+    turn_ttl: int = setting(
+        3600, "TURN_TTL", "Seconds the credentials of `/turn-credentials` stay valid.", positive=True
+    )
+    turn_origins: str = setting(
+        "*",
+        "TURN_ORIGINS",
+        "Comma-separated origins (`https://videos.example.org`) whose pages may fetch `/turn-credentials`; "
+        "`*` for any.",
+    )
 
     @property
     def peer_ttl(self) -> float:

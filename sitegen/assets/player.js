@@ -111,19 +111,91 @@ async function controlledBy (worker) {
 }
 
 let sharedClient = null
+/** How long the STUN/TURN check may gather candidates before it reports the servers unreachable. */
+const ICE_CHECK_MS = 8000
 
 /**
  * One webtorrent client per page; it keeps seeding what it has while the page is open.
  * `webSeeds: false` keeps it off the web seeds: the <video> already reads them directly.
+ * `iceServers` are the site's (docs/networks.md); an entry with a `credentials_url` gets
+ * short-lived TURN credentials from the tracker first, and is left out if it does not answer.
+ * window.videoswarm.ice says whether the servers answered (see checkIce).
  */
 export async function client (iceServers = [], { webSeeds = true } = {}) {
   webTorrentModule ??= import('./webtorrent.min.js')
-  const { default: WebTorrent } = await webTorrentModule
+  const [{ default: WebTorrent }, servers] = await Promise.all([webTorrentModule, withCredentials(iceServers)])
   if (!sharedClient) {
-    sharedClient = new WebTorrent({ tracker: { rtcConfig: { iceServers } }, webSeeds })
-    window.videoswarm = Object.assign(window.videoswarm || {}, { client: sharedClient })
+    sharedClient = new WebTorrent({ tracker: { rtcConfig: { iceServers: servers } }, webSeeds })
+    const ice = { servers: servers.length, skipped: iceServers.length - servers.length, reachable: null, types: [] }
+    window.videoswarm = Object.assign(window.videoswarm || {}, { client: sharedClient, ice })
+    checkIce(servers, ice)
   }
   return sharedClient
+}
+
+/** The site's ICE servers, each `credentials_url` swapped for the credentials it hands out. */
+async function withCredentials (iceServers) {
+  const servers = await Promise.all(iceServers.map(async ({ credentials_url: url, ...server }) => {
+    if (!url) return server
+    try {
+      const res = await fetch(url, { credentials: 'omit' })
+      if (!res.ok) return null
+      const { username, credential } = await res.json()
+      return { ...server, username, credential }
+    } catch (err) {
+      return null  // the page says so (ice.skipped): peers behind symmetric NATs cannot be reached
+    }
+  }))
+  return servers.filter(Boolean)
+}
+
+/**
+ * Gather candidates once, as a peer connection would, to learn whether the STUN/TURN servers
+ * answer: an srflx or relay candidate means they do. Playback never waits for this; without
+ * them, peers on the same network and the web seed still serve the video.
+ */
+async function checkIce (servers, ice) {
+  if (!servers.length || typeof RTCPeerConnection === 'undefined') return
+  const pc = new RTCPeerConnection({ iceServers: servers })
+  try {
+    pc.createDataChannel('check')
+    const gathered = new Promise(resolve => {
+      pc.addEventListener('icecandidate', ({ candidate }) => {
+        if (!candidate) return resolve()
+        if (candidate.type && !ice.types.includes(candidate.type)) ice.types.push(candidate.type)
+        if (candidate.type === 'srflx' || candidate.type === 'relay') resolve()
+      })
+      setTimeout(resolve, ICE_CHECK_MS)
+    })
+    await pc.setLocalDescription(await pc.createOffer())
+    await gathered
+    ice.reachable = ice.types.includes('srflx') || ice.types.includes('relay')
+  } catch (err) {
+    ice.reachable = false
+  } finally {
+    pc.close()
+  }
+}
+
+/**
+ * How each connected peer is reached, from its RTCPeerConnection's selected candidate pair:
+ * [{ peerId, local, remote (host, srflx, prflx or relay), downloaded, uploaded }].
+ */
+export async function peerRoutes (torrent) {
+  const peers = [...torrent._peers.values()].filter(peer => peer.wire && peer.conn && peer.conn._pc)
+  return Promise.all(peers.map(async peer => {
+    const route = { peerId: peer.wire.peerId, local: null, remote: null, downloaded: peer.wire.downloaded, uploaded: peer.wire.uploaded }
+    const stats = [...(await peer.conn._pc.getStats()).values()]
+    const byId = Object.fromEntries(stats.map(item => [item.id, item]))
+    const transport = stats.find(item => item.type === 'transport' && item.selectedCandidatePairId)
+    const pair = transport ? byId[transport.selectedCandidatePairId]
+      : stats.find(item => item.type === 'candidate-pair' && item.state === 'succeeded' && item.nominated)
+    if (pair) {
+      route.local = (byId[pair.localCandidateId] || {}).candidateType || null
+      route.remote = (byId[pair.remoteCandidateId] || {}).candidateType || null
+    }
+    return route
+  }))
 }
 
 /** What keeps a browser from fetching from peers, or null. */
@@ -395,7 +467,10 @@ class Player {
     this.video.addEventListener('playing', () => clearTimeout(timer))
   }
 
-  /** The figures line, twice a second: progress, peers, the share of bytes from peers, speed. */
+  /**
+   * The figures line, twice a second: progress, peers (direct or through a TURN relay), the share
+   * of bytes from peers, speed; and what is missing when the STUN/TURN servers do not answer.
+   */
   tick () {
     if (this.timer) return
     this.timer = setInterval(() => {
@@ -405,11 +480,19 @@ class Player {
       this.state.offload = total ? this.state.bytes.peers / total : null
       const parts = []
       if (torrent) {
+        peerRoutes(torrent).then(routes => { this.state.routes = routes }, () => {})
+        const routes = this.state.routes || []
         const peers = torrent.wires.filter(wire => wire.type !== 'webSeed').length
-        parts.push(`${Math.round(torrent.progress * 100)} %`, `${peers} ${peers === 1 ? 'peer' : 'peers'}`)
+        const relayed = routes.filter(route => route.local === 'relay' || route.remote === 'relay').length
+        const how = peers ? ` (${peers - relayed} direct, ${relayed} relayed)` : ''
+        parts.push(`${Math.round(torrent.progress * 100)} %`, `${peers} ${peers === 1 ? 'peer' : 'peers'}${how}`)
       }
       if (total) parts.push(`${Math.round(this.state.offload * 100)} % from peers, ${Math.round(http / total * 100)} % web seed`)
       if (torrent) parts.push(`↓ ${formatBytes(torrent.downloadSpeed)}/s · ↑ ${formatBytes(torrent.uploadSpeed)}/s`)
+      const ice = window.videoswarm.ice
+      if (ice && (ice.reachable === false || ice.skipped)) {
+        parts.push('STUN/TURN servers unreachable: only direct peers and the web seed')
+      }
       this.figures.textContent = parts.join(' · ')
       if (this.state.status === 'starting' && this.state.mode !== 'http' && torrent && torrent.numPeers === 0 &&
           torrent.progress < 1 && performance.now() - this.started > NO_PEERS_AFTER_MS) {

@@ -32,14 +32,16 @@ CHROMIUM_FLAGS = [
 
 
 @contextmanager
-def chromium(playwright: Playwright) -> Iterator[BrowserContext]:
-    """One Chromium with its own throwaway profile."""
+def chromium(
+    playwright: Playwright, executable: str = CHROMIUM, args: Sequence[str] = CHROMIUM_FLAGS
+) -> Iterator[BrowserContext]:
+    """One Chromium with its own throwaway profile (``executable`` may be a wrapper, as netsim's)."""
     with tempfile.TemporaryDirectory(prefix="videoswarm-chromium-") as profile:
         context = playwright.chromium.launch_persistent_context(
             profile,
-            executable_path=CHROMIUM,
+            executable_path=executable,
             headless=True,
-            args=CHROMIUM_FLAGS,
+            args=list(args),
             permissions=["camera", "microphone"],
         )
         try:

@@ -45,14 +45,15 @@ class Loopback:
     """A tracker's URLs on a loopback port (a process here, or in the test's process: tests/support/lean.py)."""
 
     port: int
+    host: str = "127.0.0.1"
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/announce"
+        return f"ws://{self.host}:{self.port}/announce"
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Server(Loopback):
     proc: subprocess.Popen
     port: int
     env: dict[str, str] = field(default_factory=dict)
+    host: str = "127.0.0.1"
 
     def stop(self, timeout: float = 10) -> None:
         if self.proc.poll() is None:
@@ -151,8 +153,8 @@ def start_redis_cluster(workdir: Path, nodes: int = 3) -> list[Server]:
     return servers
 
 
-def start_tracker(port: int | None = None, redis_url: str | None = None, **env: str) -> Server:
-    """One tracker replica, started as the Procfile does but on loopback.
+def start_tracker(port: int | None = None, redis_url: str | None = None, host: str = "127.0.0.1", **env: str) -> Server:
+    """One tracker replica, started as the Procfile does but on loopback (or ``host``, netsim's public address).
 
     Extra keyword arguments become environment variables (``TRACKER_INTERVAL="5"``).
     """
@@ -164,11 +166,11 @@ def start_tracker(port: int | None = None, redis_url: str | None = None, **env: 
         child_env["REDIS_URL"] = redis_url
     child_env.update(env)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tracker_app", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "tracker_app", "--host", host, "--port", str(port)],
         cwd=ROOT,
         env=child_env,
     )
-    server = Server("tracker", proc, port, env)
+    server = Server("tracker", proc, port, env, host)
     _wait_until(lambda: httpx.get(f"{server.http_url}/health", timeout=2).status_code == 200, server)
     return server
 

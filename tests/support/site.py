@@ -101,15 +101,19 @@ def write_config(
     site_name: str = "Test videos",
     theme: dict[str, object] | None = None,
     site_url: str | None = None,
+    ice_servers: list[dict[str, object]] | None = [],  # noqa: B006  # never mutated; None: the site's default
 ) -> Path:
-    """A mkdocs.yml like the project's, with the test's trackers and no STUN server.
+    """A mkdocs.yml like the project's, with the test's trackers and no STUN server (or ``ice_servers``).
     No ``theme`` means the plugin's own; ``site_url`` turns on the sharing metadata."""
     config: dict[str, object] = {"site_name": site_name}
     if site_url:
         config["site_url"] = site_url
     if theme:
         config["theme"] = theme
-    config["plugins"] = [{"videoswarm": {"trackers": list(trackers), "ice_servers": []}}]
+    plugin: dict[str, object] = {"trackers": list(trackers)}
+    if ice_servers is not None:
+        plugin["ice_servers"] = ice_servers
+    config["plugins"] = [{"videoswarm": plugin}]
     path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     return path
 

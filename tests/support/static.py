@@ -37,9 +37,9 @@ class _Handler(SimpleHTTPRequestHandler):
 class StaticSite:
     """Serves ``tests/support/pages`` on an ephemeral loopback port from a thread."""
 
-    def __init__(self, directory: Path = PAGES, headers: dict[str, str] | None = None) -> None:
-        """``headers`` go on every response (e.g. a Content-Security-Policy)."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(directory)))
+    def __init__(self, directory: Path = PAGES, headers: dict[str, str] | None = None, host: str = "127.0.0.1") -> None:
+        """``headers`` go on every response (e.g. a Content-Security-Policy); ``host`` is the address to serve on."""
+        self._server = ThreadingHTTPServer((host, 0), partial(_Handler, directory=str(directory)))
         self._server.extra_headers = headers or {}  # type: ignore[attr-defined]
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="static-site", daemon=True)
