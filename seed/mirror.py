@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 import libtorrent as lt
 
@@ -47,7 +48,7 @@ from .feed import FeedError, FeedVideo, Torrent, client, fetch, fetch_torrent
 from .metadata import Metadata
 from .session import Seeder
 from .state import Record, State
-from .status import TorrentStatus, size
+from .status import MirrorState, TorrentStatus, size
 
 #: How often a download's progress is looked at.
 CHECK_EVERY = 0.5
@@ -68,6 +69,18 @@ class _Item:
     title: str
     complete: bool = False
     missing_since: float | None = None
+    #: When it was first mirrored (seconds since the epoch): the earliest keeps a shared file name.
+    mirrored: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Skipped:
+    """A feed item that is not mirrored, and why."""
+
+    title: str
+    problem: str
+    state: MirrorState = MirrorState.NOT_MIRRORED
+    info_hash: str = ""
 
 
 @dataclass
@@ -82,7 +95,7 @@ class _Feed:
     videos: int = 0
     problem: str = ""
     #: Per-video problems of the last poll (bad .torrent, too large...), by feed key.
-    skipped: dict[str, tuple[str, str]] = field(default_factory=dict)
+    skipped: dict[str, _Skipped] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -134,20 +147,30 @@ class Mirror:
     # --- called by seed run ---
 
     def start(self) -> None:
-        """Seed again what was mirrored before (resume data: no re-download)."""
+        """Seed again what was mirrored before (resume data: no re-download), earliest mirrored
+        first, so that each file name keeps its owner across restarts (:meth:`Seeder.files`)."""
+        items: list[tuple[_Item, bytes]] = []
         for meta in sorted(self.root.glob("*.json")):
             try:
                 item = _Item(**json.loads(meta.read_text(encoding="utf-8")))
                 if meta.stem != item.info_hash:
                     raise ValueError(f"it names {item.info_hash}")
-                self._add(item, (self.root / f"{item.info_hash}.torrent").read_bytes())
-            except (OSError, ValueError, TypeError, RuntimeError) as error:  # libtorrent: RuntimeError
+                items.append((item, (self.root / f"{item.info_hash}.torrent").read_bytes()))
+            except (OSError, ValueError, TypeError) as error:
                 self.log(f"mirror: ignoring damaged {meta.name}: {error}")
-            else:
-                self.log(
-                    f"mirror: {item.subscription}: {'seeding' if item.complete else 'downloading'} "
-                    f"{item.name} again ({item.info_hash})"
-                )
+        for item, torrent in sorted(items, key=lambda pair: (pair[0].mirrored, pair[0].info_hash)):
+            try:
+                added = self._add(item, torrent)
+            except RuntimeError as error:  # libtorrent
+                self.log(f"mirror: ignoring damaged {item.info_hash}.torrent: {error}")
+                continue
+            if not added:
+                self._hand_over(item)
+                continue
+            self.log(
+                f"mirror: {item.subscription}: {'seeding' if item.complete else 'downloading'} "
+                f"{item.name} again ({item.info_hash})"
+            )
 
     def tick(self) -> bool:
         """Poll feeds when due, follow downloads and grace periods. Returns whether the set of
@@ -183,16 +206,16 @@ class Mirror:
                 status = dataclasses.replace(status, progress=progress, source=item.subscription, problem=note)
             result.append(status)
         for name, feed in sorted(self.feeds.items()):
-            for title, problem in feed.skipped.values():
+            for skipped in feed.skipped.values():
                 result.append(
                     TorrentStatus(
-                        name=title,
-                        info_hash="",
-                        state="not mirrored",
+                        name=skipped.title,
+                        info_hash=skipped.info_hash,
+                        state=skipped.state,
                         peers=0,
                         upload_rate=0,
                         uploaded=0,
-                        problem=problem,
+                        problem=skipped.problem,
                         progress=0.0,
                         source=name,
                     )
@@ -313,52 +336,28 @@ class Mirror:
         if feed is None:
             return
         feed.last_check = time.time()
-        if poll.error:
-            if feed.problem != poll.error:
-                self.log(f"mirror: {poll.name}: {poll.error}; keeping what is mirrored, trying again later")
-            feed.problem = poll.error
-            return
-        if feed.problem:
-            self.log(f"mirror: {poll.name}: the feed is back")
-        feed.problem = ""
-        feed.etag, feed.last_modified = poll.etag, poll.last_modified
-        if poll.not_modified:
+        if not self._answered(feed, poll):
             return
         feed.videos = poll.count
-        skipped: dict[str, tuple[str, str]] = {}
+        skipped: dict[str, _Skipped] = {}
         wanted: set[str] = set()
-        used, limit = 0, feed.subscription.max_size
+        used = 0
         for video, torrent, problem in poll.videos:
             if torrent is not None:
                 self._hashes[video.torrent_url or ""] = torrent.info_hash
             info_hash = torrent.info_hash if torrent else video.info_hash
             item_size = torrent.size if torrent else self.items[info_hash].size if info_hash in self.items else 0
-            if not problem and limit is not None and used + item_size > limit:
-                problem = (
-                    f"larger than --max-size {size(limit)} ({size(item_size)})"
-                    if item_size > limit
-                    else f"over --max-size {size(limit)} with the newer videos ({size(used)} used)"
-                )
-            if not problem and info_hash and info_hash in self.seeder.records and info_hash not in self.items:
-                continue  # the seeder's own video: seeded already
-            if problem or info_hash is None:
-                skipped[video.key] = (video.title, problem or "no info hash")
+            skip = self._refusal(feed, video.title, info_hash, problem, (used, item_size))
+            if skip is None and torrent is not None and torrent.info_hash not in self.items:
+                skip = self._new(poll.name, video.title, torrent)
+            if skip is not None or info_hash is None:
+                skipped[video.key] = skip or _Skipped(video.title, "no info hash")
                 if feed.skipped.get(video.key) != skipped[video.key]:
-                    self.log(f"mirror: {poll.name}: not mirroring {video.title!r}: {problem}")
+                    self.log(f"mirror: {poll.name}: not mirroring {video.title!r}: {skipped[video.key].problem}")
                 continue
             used += item_size
             wanted.add(info_hash)
-            item = self.items.get(info_hash)
-            if item is None and torrent is not None and self._fits(torrent, video, skipped, poll.name):
-                try:
-                    self._new(poll.name, video.title, torrent)
-                except OSError as error:  # a full or read-only disk: nothing half-written is kept
-                    skipped[video.key] = (video.title, f"cannot store its .torrent: {error.strerror or error}")
-                    self.log(f"mirror: {poll.name}: not mirroring {video.title!r}: {skipped[video.key][1]}")
-            elif item is not None and item.missing_since is not None and item.subscription == poll.name:
-                item.missing_since = None
-                self._save(item)
-                self.log(f"mirror: {item.name} is back in the feed of {poll.name}; keeping it")
+            self._listed(poll.name, info_hash)
         feed.skipped = skipped
         for item in self.items.values():
             if item.subscription == poll.name and item.info_hash not in wanted and item.missing_since is None:
@@ -369,28 +368,72 @@ class Mirror:
                     f"selection); dropping it in {self.grace:g} s unless it comes back"
                 )
 
-    def _fits(self, torrent: Torrent, video: FeedVideo, skipped: dict[str, tuple[str, str]], name: str) -> bool:
+    def _answered(self, feed: _Feed, poll: _Poll) -> bool:
+        """Note how the poll went; whether it brought a new list of videos."""
+        if poll.error:
+            if feed.problem != poll.error:
+                self.log(f"mirror: {poll.name}: {poll.error}; keeping what is mirrored, trying again later")
+            feed.problem = poll.error
+            return False
+        if feed.problem:
+            self.log(f"mirror: {poll.name}: the feed is back")
+        feed.problem = ""
+        feed.etag, feed.last_modified = poll.etag, poll.last_modified
+        return not poll.not_modified
+
+    def _refusal(
+        self, feed: _Feed, title: str, info_hash: str | None, problem: str, sizes: tuple[int, int]
+    ) -> _Skipped | None:
+        """Why an item is not mirrored, or None; ``sizes``: the bytes of the newer items kept, and its own."""
+        limit, (used, item_size) = feed.subscription.max_size, sizes
+        if problem:
+            return _Skipped(title, problem)
+        if info_hash is not None and info_hash in self.seeder.recorded:
+            return _Skipped(title, "already seeded (seed add)", MirrorState.ALREADY_SEEDED, info_hash)
+        if limit is not None and used + item_size > limit:
+            return _Skipped(
+                title,
+                f"larger than --max-size {size(limit)} ({size(item_size)})"
+                if item_size > limit
+                else f"over --max-size {size(limit)} with the newer videos ({size(used)} used)",
+            )
+        return None
+
+    def _listed(self, subscription: str, info_hash: str) -> None:
+        """An item in the feed again before its grace period ended: keep it."""
+        item = self.items.get(info_hash)
+        if item is not None and item.missing_since is not None and item.subscription == subscription:
+            item.missing_since = None
+            self._save(item)
+            self.log(f"mirror: {item.name} is back in the feed of {subscription}; keeping it")
+
+    def _new(self, subscription: str, title: str, torrent: Torrent) -> _Skipped | None:
+        """Start mirroring a new video, or say why not."""
+        name = PurePath(torrent.name).name
+        owner = self.seeder.owner_of(name)
+        if owner is not None:
+            who = self.items[owner].subscription if owner in self.items else "a video added with seed add"
+            return _Skipped(title, f"{name} is taken by {who}: the web seed serves one file per name")
         free = shutil.disk_usage(self.state.root).free
         if torrent.size > free:
-            problem = f"needs {size(torrent.size)}, and the disk has {size(free)} free"
-            skipped[video.key] = (video.title, problem)
-            self.log(f"mirror: {name}: not mirroring {video.title!r}: {problem}")
-            return False
-        return True
-
-    def _new(self, subscription: str, title: str, torrent: Torrent) -> None:
-        item = _Item(torrent.info_hash, subscription, torrent.name, torrent.size, title)
-        self.root.mkdir(exist_ok=True)
-        atomic_write(self.root / f"{item.info_hash}.torrent", torrent.data)
+            return _Skipped(title, f"needs {size(torrent.size)}, and the disk has {size(free)} free")
+        item = _Item(torrent.info_hash, subscription, torrent.name, torrent.size, title, mirrored=time.time())
         try:
-            atomic_write(self.root / f"{item.info_hash}.json", json.dumps(dataclasses.asdict(item)).encode() + b"\n")
-        except OSError:
-            (self.root / f"{item.info_hash}.torrent").unlink(missing_ok=True)
-            raise
+            self.root.mkdir(exist_ok=True)
+            atomic_write(self.root / f"{item.info_hash}.torrent", torrent.data)
+            try:
+                atomic_write(self.root / f"{item.info_hash}.json", _encode(item))
+            except OSError:
+                (self.root / f"{item.info_hash}.torrent").unlink(missing_ok=True)
+                raise
+        except OSError as error:  # a full or read-only disk: nothing half-written is kept
+            return _Skipped(title, f"cannot store its .torrent: {error.strerror or error}")
         self.log(f"mirror: {subscription}: downloading {item.name} ({item.info_hash}, {size(item.size)})")
         self._add(item, torrent.data)
+        return None
 
-    def _add(self, item: _Item, torrent: bytes) -> None:
+    def _add(self, item: _Item, torrent: bytes) -> bool:
+        """Hand the torrent to the seeder; False if its info hash is seeded already (``seed add``'s)."""
         resume = self.state.read_resume(item.info_hash)
         params = None
         if resume is not None:
@@ -408,13 +451,17 @@ class Mirror:
         params.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed & ~lt.torrent_flags.upload_mode
         if item.complete:
             params.flags |= lt.torrent_flags.upload_mode
-        handle = self.seeder.session.add_torrent(params)
         record = Record(item.info_hash, torrent, save_path / item.name, item.size, 0)
-        self.seeder.adopt(record, handle, complete=item.complete)
+        if self.seeder.adopt(record, params, complete=item.complete) is None:
+            return False
         self.items[item.info_hash] = item
+        return True
 
     def _check_downloads(self) -> bool:
         changed = False
+        for item in [i for i in self.items.values() if i.info_hash in self.seeder.recorded]:
+            self._hand_over(item)
+            changed = True
         for item in list(self.items.values()):
             handle = self.seeder.handles.get(item.info_hash)
             if handle is None or item.complete:
@@ -450,7 +497,7 @@ class Mirror:
         self._remove(item)
         feed = self.feeds.get(item.subscription)
         if feed is not None:
-            feed.skipped[item.info_hash] = (item.name, problem)
+            feed.skipped[item.info_hash] = _Skipped(item.name, problem)
 
     def _expire(self, now: float) -> bool:
         changed = False
@@ -464,21 +511,42 @@ class Mirror:
                 self._remove(item)
         return changed
 
+    def _hand_over(self, item: _Item) -> None:
+        """``seed add`` recorded this video too: the user's copy is seeded, the mirror deletes its own."""
+        self.log(f"mirror: {item.subscription}: {item.name} is already seeded (seed add); deleting the mirror's copy")
+        self._remove(item)
+
     def _remove(self, item: _Item) -> None:
-        if item.info_hash in self.seeder.handles:
-            self.seeder.session.remove_torrent(self.seeder.release(item.info_hash), lt.session.delete_files)
-        del self.items[item.info_hash]
+        """Stop mirroring a video: its torrent leaves the session if it is the mirror's, and
+        only the mirror's own files go (never with libtorrent's ``delete_files``, which would
+        delete whatever file the handle points at)."""
+        if item.info_hash in self.seeder.adopted:
+            self.seeder.release(item.info_hash)
+            self.state.resume_dir.joinpath(f"{item.info_hash}.resume").unlink(missing_ok=True)
+        self.items.pop(item.info_hash, None)
         self._progress.pop(item.info_hash, None)
-        for path in (
-            self.root / f"{item.info_hash}.json",
-            self.root / f"{item.info_hash}.torrent",
-            self.state.resume_dir / f"{item.info_hash}.resume",
-        ):
+        for path in (self.root / f"{item.info_hash}.json", self.root / f"{item.info_hash}.torrent"):
             path.unlink(missing_ok=True)
         shutil.rmtree(self.root / "data" / item.info_hash, ignore_errors=True)
 
     def _save(self, item: _Item) -> None:
         try:
-            atomic_write(self.root / f"{item.info_hash}.json", json.dumps(dataclasses.asdict(item)).encode() + b"\n")
+            atomic_write(self.root / f"{item.info_hash}.json", _encode(item))
         except OSError as error:
             self.log(f"mirror: cannot write {item.info_hash}.json: {error.strerror}")
+
+
+def names(state: State) -> dict[str, tuple[str, str]]:
+    """File name → (info hash, subscription) of each mirrored video, for ``seed add``'s name check."""
+    table: dict[str, tuple[str, str]] = {}
+    for meta in sorted((state.root / "mirror").glob("*.json")):
+        try:
+            item = _Item(**json.loads(meta.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            continue  # seed run reports it
+        table.setdefault(PurePath(item.name).name, (item.info_hash, item.subscription))
+    return table
+
+
+def _encode(item: _Item) -> bytes:
+    return json.dumps(dataclasses.asdict(item)).encode() + b"\n"

@@ -135,6 +135,8 @@ class Seeder:
         self.partial: set[str] = set()
         #: The last file error of each torrent (a full disk while downloading is one), for the mirror.
         self.file_errors: dict[str, str] = {}
+        #: Info hashes that ``seed add`` recorded, as of the last rescan: the mirror keeps off them.
+        self.recorded: set[str] = set()
 
     def listen_port(self, timeout: float = 10) -> int:
         """The TCP port libtorrent listens on, once it does."""
@@ -148,6 +150,7 @@ class Seeder:
         """Seed records new to the state directory (or fixed by a new ``seed add``), stop
         seeding removed records and changed files. Returns whether the set of seeded files changed."""
         wanted = self.state.info_hashes()
+        self.recorded = wanted
         changed = False
         for info_hash in sorted(self.refused.keys() - wanted):
             del self.refused[info_hash]
@@ -178,28 +181,50 @@ class Seeder:
         return changed
 
     def files(self) -> dict[str, Path]:
-        """File name → path of every seeded file, for the web seed (first added wins a name)."""
+        """File name → path of every seeded file, for the web seed.
+
+        A name has one owner, the same after every restart: ``seed add``'s files first, then
+        mirrored ones in the order the mirror adopted them (earliest mirrored first, see
+        seed/mirror.py), so no feed can take a name by grinding a lower info hash.
+        """
         table: dict[str, Path] = {}
-        for info_hash, record in self.records.items():
+        for info_hash, record in sorted(self.records.items(), key=lambda item: item[0] in self.adopted):
             if info_hash not in self.partial:
                 table.setdefault(record.name, record.path)
         return table
 
-    def adopt(self, record: Record, handle: lt.torrent_handle, complete: bool) -> None:
-        """Seed (and report) a torrent that another module added to the session and looks after."""
+    def owner_of(self, name: str) -> str | None:
+        """Who serves ``name`` on the web seed: ``None`` if nobody, else the info hash."""
+        for info_hash, record in sorted(self.records.items(), key=lambda item: item[0] in self.adopted):
+            if record.name == name:
+                return info_hash
+        return None
+
+    def adopt(self, record: Record, params: lt.add_torrent_params, complete: bool) -> lt.torrent_handle | None:
+        """Add a torrent that another module (the mirror) looks after, unless its info hash is
+        already in the session: libtorrent 2.1.1's ``add_torrent`` would then return the
+        existing handle, and its new owner could remove (and delete) the first owner's file."""
+        if record.info_hash in self.handles or record.info_hash in self.recorded:
+            return None
+        handle: lt.torrent_handle = self.session.add_torrent(params)
         self.handles[record.info_hash] = handle
         self.records[record.info_hash] = record
         self.adopted.add(record.info_hash)
         if not complete:
             self.partial.add(record.info_hash)
+        return handle
 
-    def release(self, info_hash: str) -> lt.torrent_handle:
-        """Forget an adopted torrent; its owner removes it from the session."""
+    def release(self, info_hash: str) -> None:
+        """Remove an adopted torrent from the session, its files left alone: only its owner
+        knows which folder is its own to delete (libtorrent's ``delete_files`` is never used)."""
+        if info_hash not in self.adopted:
+            return
         self.adopted.discard(info_hash)
         self.partial.discard(info_hash)
         self.file_errors.pop(info_hash, None)
+        self.uploads.forget(info_hash)
         del self.records[info_hash]
-        return self.handles.pop(info_hash)
+        self.session.remove_torrent(self.handles.pop(info_hash))
 
     def pump(self, wait: float = 0.5) -> None:
         """Wait up to ``wait`` seconds for alerts, then handle all that arrived."""
