@@ -35,7 +35,6 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -44,12 +43,17 @@ import libtorrent as lt
 from videoswarm_content.files import atomic_write
 
 from . import follow
-from .feed import FeedError, FeedVideo, Torrent, client, fetch, fetch_torrent
+from .feed import Torrent
 from .metadata import Metadata
+from .poller import DEADLINE as POLL_DEADLINE
+from .poller import Failure, Poll, Poller, Request
 from .session import Seeder
 from .state import Record, State
 from .status import MirrorState, TorrentStatus, size
 
+#: Most "not mirrored" rows per subscription in the status (the rest are one row), and most
+#: "not mirroring" lines per poll in the log: 3,000 failing items made a 0.9 MB status.json.
+MAX_ROWS = 20
 #: How often a download's progress is looked at.
 CHECK_EVERY = 0.5
 #: A download that got nothing for this long asks its trackers for peers again: libtorrent
@@ -98,21 +102,6 @@ class _Feed:
     skipped: dict[str, _Skipped] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Poll:
-    """A poll's outcome, made on the worker thread, applied on the main one."""
-
-    name: str
-    fetched_url: str = ""
-    error: str = ""
-    not_modified: bool = False
-    etag: str | None = None
-    last_modified: str | None = None
-    #: Feed order (newest first), after --latest: (item, its torrent if new, or a problem).
-    videos: list[tuple[FeedVideo, Torrent | None, str]] = field(default_factory=list)
-    count: int = 0
-
-
 class Mirror:
     """Keeps a seeder's mirrored videos in step with the feeds it follows."""
 
@@ -135,11 +124,10 @@ class Mirror:
         self.feeds: dict[str, _Feed] = {}
         #: Info hash each torrent URL turned out to have, for feeds that do not say.
         self._hashes: dict[str, str] = {}
-        self._pending: Future[list[_Poll]] | None = None
         self._closing = threading.Event()
-        self._http = client()
-        #: Used on the worker thread only.
-        self._metadata = metadata
+        self._poller = Poller(metadata, self._closing)
+        #: Failed .torrent URLs of each subscription, not fetched again until their retry time.
+        self._failures: dict[str, dict[str, Failure]] = {}
         self._next_check = 0.0
         #: Bytes each download had, and when it last grew.
         self._progress: dict[str, tuple[int, float]] = {}
@@ -177,18 +165,26 @@ class Mirror:
         complete files (what the web seed serves) changed."""
         now = time.monotonic()
         changed = False
-        if self._pending is not None and self._pending.done():
-            for poll in self._pending.result():
-                self._apply(poll)
-            self._pending = None
+        for poll in self._poller.finished(now):
+            self._apply_safely(poll)
         if now >= self._next_check:
             self._next_check = now + CHECK_EVERY
             changed |= self._check_downloads()
             changed |= self._expire(time.time())
-            due = self._due(now) if self._pending is None else []
-            if due:
-                known = {i.info_hash for i in self.items.values()} | set(self.seeder.records)
-                self._pending = self._in_background(due, known, dict(self._hashes))
+            known = frozenset({i.info_hash for i in self.items.values()} | set(self.seeder.records))
+            for feed in self._due(now):
+                name = feed.subscription.name
+                request = Request(
+                    feed.subscription,
+                    feed.etag,
+                    feed.last_modified,
+                    known,
+                    dict(self._hashes),
+                    dict(self._failures.get(name, {})),
+                    now + POLL_DEADLINE,
+                )
+                if self._poller.submit(request):
+                    feed.next_poll = now + self.interval
         return changed
 
     def statuses(self, torrents: list[TorrentStatus]) -> list[TorrentStatus]:
@@ -206,7 +202,11 @@ class Mirror:
                 status = dataclasses.replace(status, progress=progress, source=item.subscription, problem=note)
             result.append(status)
         for name, feed in sorted(self.feeds.items()):
-            for skipped in feed.skipped.values():
+            rows = list(feed.skipped.values())
+            if len(rows) > MAX_ROWS:
+                more = len(rows) - MAX_ROWS + 1
+                rows[MAX_ROWS - 1 :] = [_Skipped(f"and {more} more", f"not mirrored either (at most {MAX_ROWS} rows)")]
+            for skipped in rows:
                 result.append(
                     TorrentStatus(
                         name=skipped.title,
@@ -250,7 +250,7 @@ class Mirror:
 
     # --- polling (worker thread: HTTP only, no libtorrent session) ---
 
-    def _due(self, now: float) -> list[tuple[follow.Subscription, str | None, str | None]]:
+    def _due(self, now: float) -> list[_Feed]:
         current = {s.name: s for s in follow.load_all(self.state)}
         for name in list(self.feeds):
             if name not in current:
@@ -264,74 +264,18 @@ class Mirror:
             feed = self.feeds.setdefault(name, _Feed(subscription))
             if feed.subscription != subscription:
                 feed.subscription, feed.next_poll, feed.etag, feed.last_modified = subscription, 0.0, None, None
-        due = [(f.subscription, f.etag, f.last_modified) for f in self.feeds.values() if now >= f.next_poll]
-        for subscription, _, _ in due:
-            self.feeds[subscription.name].next_poll = now + self.interval
-        return due
-
-    def _in_background(
-        self, due: list[tuple[follow.Subscription, str | None, str | None]], known: set[str], hashes: dict[str, str]
-    ) -> Future[list[_Poll]]:
-        future: Future[list[_Poll]] = Future()
-
-        def work() -> None:
-            try:
-                future.set_result([self._poll(sub, etag, modified, known, hashes) for sub, etag, modified in due])
-            except BaseException as error:  # noqa: BLE001 (a bug: raised again in the main thread by tick())
-                future.set_exception(error)
-
-        threading.Thread(target=work, name="feeds", daemon=True).start()
-        return future
-
-    def _poll(
-        self,
-        subscription: follow.Subscription,
-        etag: str | None,
-        modified: str | None,
-        known: set[str],
-        hashes: dict[str, str],
-    ) -> _Poll:
-        try:
-            fetched = fetch(self._http, subscription.url, etag, modified)
-        except FeedError as error:
-            return _Poll(subscription.name, error=str(error))
-        if fetched.videos is None:
-            return _Poll(subscription.name, fetched.url, not_modified=True, etag=etag, last_modified=modified)
-        listed = fetched.videos[: subscription.latest] if subscription.latest else fetched.videos
-        # Magnet-only items first: their peers send metadata while the .torrent files download.
-        magnets = [v.magnet for v in listed if v.torrent_url is None and v.magnet and v.info_hash not in known]
-        if magnets:
-            self._metadata.start(magnets)
-        videos: list[tuple[FeedVideo, Torrent | None, str]] = []
-        for video in listed:
-            if self._closing.is_set():
-                break
-            info_hash = video.info_hash or hashes.get(video.torrent_url or "")
-            if info_hash in known or video.torrent_url is None and video.magnet:
-                videos.append((dataclasses.replace(video, info_hash=info_hash), None, ""))
-                continue
-            try:
-                videos.append((video, fetch_torrent(self._http, video), ""))
-            except FeedError as error:
-                videos.append((video, None, str(error)))
-        if magnets:
-            got = self._metadata.collect(self._closing)
-            for n, (video, _, _) in enumerate(videos):
-                result = got.get(video.info_hash or "")
-                if result is not None:
-                    videos[n] = (video, None, str(result)) if isinstance(result, FeedError) else (video, result, "")
-        return _Poll(
-            subscription.name,
-            fetched.url,
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            videos=videos,
-            count=len(fetched.videos),
-        )
+        return [f for f in self.feeds.values() if now >= f.next_poll and not self._poller.busy(f.subscription.name)]
 
     # --- applying (main thread) ---
 
-    def _apply(self, poll: _Poll) -> None:
+    def _apply_safely(self, poll: Poll) -> None:
+        """Apply one poll; a failure (a bug, a value no check foresaw) is that subscription's problem alone."""
+        try:
+            self._apply(poll)
+        except Exception as error:  # noqa: BLE001 (nothing from a feed may end seed run)
+            self._apply_safely(Poll(poll.name, error=f"cannot use the feed: {type(error).__name__}: {error}"))
+
+    def _apply(self, poll: Poll) -> None:
         feed = self.feeds.get(poll.name)
         if feed is None:
             return
@@ -339,8 +283,10 @@ class Mirror:
         if not self._answered(feed, poll):
             return
         feed.videos = poll.count
+        self._failures[poll.name] = poll.failures
         skipped: dict[str, _Skipped] = {}
         wanted: set[str] = set()
+        news: list[str] = []
         used = 0
         for video, torrent, problem in poll.videos:
             if torrent is not None:
@@ -353,12 +299,16 @@ class Mirror:
             if skip is not None or info_hash is None:
                 skipped[video.key] = skip or _Skipped(video.title, "no info hash")
                 if feed.skipped.get(video.key) != skipped[video.key]:
-                    self.log(f"mirror: {poll.name}: not mirroring {video.title!r}: {skipped[video.key].problem}")
+                    news.append(f"mirror: {poll.name}: not mirroring {video.title!r}: {skipped[video.key].problem}")
                 continue
             used += item_size
             wanted.add(info_hash)
             self._listed(poll.name, info_hash)
         feed.skipped = skipped
+        for line in news[:MAX_ROWS]:
+            self.log(line)
+        if len(news) > MAX_ROWS:
+            self.log(f"mirror: {poll.name}: and {len(news) - MAX_ROWS} more not mirrored")
         for item in self.items.values():
             if item.subscription == poll.name and item.info_hash not in wanted and item.missing_since is None:
                 item.missing_since = time.time()
@@ -368,7 +318,7 @@ class Mirror:
                     f"selection); dropping it in {self.grace:g} s unless it comes back"
                 )
 
-    def _answered(self, feed: _Feed, poll: _Poll) -> bool:
+    def _answered(self, feed: _Feed, poll: Poll) -> bool:
         """Note how the poll went; whether it brought a new list of videos."""
         if poll.error:
             if feed.problem != poll.error:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -160,3 +163,95 @@ def test_two_sites_with_the_same_file_name(sites: list[Site], tmp_path: Path) ->
         again.wait_for("mirror: second: not mirroring 'Talk': talk.mp4 is taken by first", timeout=30)
     finally:
         assert again.stop() == 0
+
+
+class FeedServer:
+    """A loopback feed server that counts requests by path, with no ETag or Last-Modified (so
+    every poll gets the whole feed), and can trickle the feed one byte every 3 s."""
+
+    def __init__(self, feed: str) -> None:
+        self.feed = feed.encode()
+        self.trickle = False
+        self.requests: Counter[str] = Counter()
+        self.stopping = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests[self.path] += 1
+                if self.path != "/feed.xml":
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(server.feed)))
+                self.end_headers()
+                if not server.trickle:
+                    self.wfile.write(server.feed)
+                    return
+                for n in range(len(server.feed)):
+                    if server.stopping.wait(3):
+                        return
+                    self.wfile.write(server.feed[n : n + 1])
+                    self.wfile.flush()
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet."""
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def test_a_trickling_feed_does_not_hold_up_another(sites: list[Site], tmp_path: Path) -> None:
+    """Finding 5: one byte every 3 s (each read well within the per-read timeout), polled first."""
+    slow = FeedServer(rss_feed([("Never", "http://127.0.0.1:1/never.torrent")]))
+    honest = sites[0]
+    honest.publish([("Good", honest.torrent(make_video(tmp_path / "media" / "good.mp4", seconds=1)))])
+    state = tmp_path / "state"
+    try:
+        assert seed("follow", f"{slow.url}/feed.xml", "--name", "a-slow", "--state", state).returncode == 0
+        follow(honest, "b-honest", state)
+        slow.trickle = True
+        mirror = SeedRun(state, "--follow-interval", "1", log=tmp_path / "mirror.log")
+        try:
+            mirror.wait_for("mirror: b-honest: good.mp4 complete and checked", timeout=60)
+            assert mirror.proc.poll() is None
+        finally:
+            assert mirror.stop() == 0
+    finally:
+        slow.close()
+
+
+def test_failing_torrent_urls_are_not_fetched_at_every_poll(tmp_path: Path) -> None:
+    """Finding 6: 3,000 items whose .torrent answers 404, polled every second."""
+    items = 3000
+    server = FeedServer(rss_feed([(f"Item {n}", f"/t/{n}.torrent") for n in range(items)]))
+    server.feed = server.feed.replace(b'url="/t/', f'url="{server.url}/t/'.encode())
+    state = tmp_path / "state"
+    try:
+        assert seed("follow", f"{server.url}/feed.xml", "--name", "many", "--state", state).returncode == 0
+        mirror = SeedRun(state, "--follow-interval", "1", log=tmp_path / "mirror.log")
+        try:
+            mirror.wait_for("mirror: many: and ", timeout=120)
+            polls = server.requests["/feed.xml"]
+            deadline = time.monotonic() + 60
+            while server.requests["/feed.xml"] < polls + 3:
+                assert time.monotonic() < deadline and mirror.proc.poll() is None, mirror.log
+                time.sleep(0.2)
+            fetched = sum(count for path, count in server.requests.items() if path.startswith("/t/"))
+            assert fetched <= items, f"{fetched} .torrent requests in {server.requests['/feed.xml']} polls"
+            rows = [t for t in json.loads((state / "status.json").read_text())["torrents"]]
+            assert len(rows) <= 20 and rows[-1]["name"] == f"and {items - 19} more", rows[-1]
+            assert (state / "status.json").stat().st_size < 20_000
+            assert mirror.log.count("not mirroring") <= 20
+        finally:
+            assert mirror.stop() == 0
+    finally:
+        server.close()
