@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -50,6 +50,8 @@ from .poller import Failure, Poll, Poller, Request
 from .session import Seeder
 from .state import Record, State
 from .status import MirrorState, TorrentStatus, size
+
+log = logging.getLogger("seed")
 
 #: Most "not mirrored" rows per subscription in the status (the rest are one row), and most
 #: "not mirroring" lines per poll in the log: 3,000 failing items made a 0.9 MB status.json.
@@ -109,14 +111,12 @@ class Mirror:
         self,
         state: State,
         seeder: Seeder,
-        log: Callable[[str], None],
         interval: float,
         grace: float,
         metadata: Metadata,
     ) -> None:
         self.state = state
         self.seeder = seeder
-        self.log = log
         self.interval = interval
         self.grace = grace
         self.root = state.root / "mirror"
@@ -145,17 +145,17 @@ class Mirror:
                     raise ValueError(f"it names {item.info_hash}")
                 items.append((item, (self.root / f"{item.info_hash}.torrent").read_bytes()))
             except (OSError, ValueError, TypeError) as error:
-                self.log(f"mirror: ignoring damaged {meta.name}: {error}")
+                log.info(f"mirror: ignoring damaged {meta.name}: {error}")
         for item, torrent in sorted(items, key=lambda pair: (pair[0].mirrored, pair[0].info_hash)):
             try:
                 added = self._add(item, torrent)
             except RuntimeError as error:  # libtorrent
-                self.log(f"mirror: ignoring damaged {item.info_hash}.torrent: {error}")
+                log.info(f"mirror: ignoring damaged {item.info_hash}.torrent: {error}")
                 continue
             if not added:
                 self._hand_over(item)
                 continue
-            self.log(
+            log.info(
                 f"mirror: {item.subscription}: {'seeding' if item.complete else 'downloading'} "
                 f"{item.name} again ({item.info_hash})"
             )
@@ -255,7 +255,7 @@ class Mirror:
         for name in list(self.feeds):
             if name not in current:
                 del self.feeds[name]
-                self.log(f"mirror: no longer following {name}; its videos go after the grace period")
+                log.info(f"mirror: no longer following {name}; its videos go after the grace period")
         for item in self.items.values():
             if item.subscription not in current and item.missing_since is None:
                 item.missing_since = time.time()
@@ -306,14 +306,14 @@ class Mirror:
             self._listed(poll.name, info_hash)
         feed.skipped = skipped
         for line in news[:MAX_ROWS]:
-            self.log(line)
+            log.info(line)
         if len(news) > MAX_ROWS:
-            self.log(f"mirror: {poll.name}: and {len(news) - MAX_ROWS} more not mirrored")
+            log.info(f"mirror: {poll.name}: and {len(news) - MAX_ROWS} more not mirrored")
         for item in self.items.values():
             if item.subscription == poll.name and item.info_hash not in wanted and item.missing_since is None:
                 item.missing_since = time.time()
                 self._save(item)
-                self.log(
+                log.info(
                     f"mirror: {item.name} left the feed of {poll.name} (or its --latest/--max-size "
                     f"selection); dropping it in {self.grace:g} s unless it comes back"
                 )
@@ -322,11 +322,11 @@ class Mirror:
         """Note how the poll went; whether it brought a new list of videos."""
         if poll.error:
             if feed.problem != poll.error:
-                self.log(f"mirror: {poll.name}: {poll.error}; keeping what is mirrored, trying again later")
+                log.info(f"mirror: {poll.name}: {poll.error}; keeping what is mirrored, trying again later")
             feed.problem = poll.error
             return False
         if feed.problem:
-            self.log(f"mirror: {poll.name}: the feed is back")
+            log.info(f"mirror: {poll.name}: the feed is back")
         feed.problem = ""
         feed.etag, feed.last_modified = poll.etag, poll.last_modified
         return not poll.not_modified
@@ -355,7 +355,7 @@ class Mirror:
         if item is not None and item.missing_since is not None and item.subscription == subscription:
             item.missing_since = None
             self._save(item)
-            self.log(f"mirror: {item.name} is back in the feed of {subscription}; keeping it")
+            log.info(f"mirror: {item.name} is back in the feed of {subscription}; keeping it")
 
     def _new(self, subscription: str, title: str, torrent: Torrent) -> _Skipped | None:
         """Start mirroring a new video, or say why not."""
@@ -378,7 +378,7 @@ class Mirror:
                 raise
         except OSError as error:  # a full or read-only disk: nothing half-written is kept
             return _Skipped(title, f"cannot store its .torrent: {error.strerror or error}")
-        self.log(f"mirror: {subscription}: downloading {item.name} ({item.info_hash}, {size(item.size)})")
+        log.info(f"mirror: {subscription}: downloading {item.name} ({item.info_hash}, {size(item.size)})")
         self._add(item, torrent.data)
         return None
 
@@ -390,7 +390,7 @@ class Mirror:
             try:
                 params = lt.read_resume_data(resume)
             except RuntimeError as error:
-                self.log(f"mirror: ignoring damaged resume data for {item.name} ({error})")
+                log.info(f"mirror: ignoring damaged resume data for {item.name} ({error})")
         if params is None:
             params = lt.add_torrent_params()
         params.ti = lt.torrent_info(torrent)
@@ -427,7 +427,7 @@ class Mirror:
                 handle.set_flags(lt.torrent_flags.upload_mode)
                 self.seeder.partial.discard(item.info_hash)
                 self._progress.pop(item.info_hash, None)
-                self.log(
+                log.info(
                     f"mirror: {item.subscription}: {item.name} complete and checked ({size(item.size)}); seeding it"
                 )
                 changed = True
@@ -443,7 +443,7 @@ class Mirror:
     def _fail(self, item: _Item, why: str) -> None:
         """A download that cannot go on (a full disk, an unwritable folder): drop its partial data."""
         problem = f"download failed: {why}; its partial data was deleted, trying again at the next poll"
-        self.log(f"mirror: {item.subscription}: {item.name}: {problem}")
+        log.info(f"mirror: {item.subscription}: {item.name}: {problem}")
         self._remove(item)
         feed = self.feeds.get(item.subscription)
         if feed is not None:
@@ -453,7 +453,7 @@ class Mirror:
         changed = False
         for item in list(self.items.values()):
             if item.missing_since is not None and now - item.missing_since >= self.grace:
-                self.log(
+                log.info(
                     f"mirror: {item.subscription}: dropping {item.name}: gone from the feed for "
                     f"{now - item.missing_since:.0f} s; deleting its data"
                 )
@@ -463,7 +463,7 @@ class Mirror:
 
     def _hand_over(self, item: _Item) -> None:
         """``seed add`` recorded this video too: the user's copy is seeded, the mirror deletes its own."""
-        self.log(f"mirror: {item.subscription}: {item.name} is already seeded (seed add); deleting the mirror's copy")
+        log.info(f"mirror: {item.subscription}: {item.name} is already seeded (seed add); deleting the mirror's copy")
         self._remove(item)
 
     def _remove(self, item: _Item) -> None:
@@ -483,7 +483,7 @@ class Mirror:
         try:
             atomic_write(self.root / f"{item.info_hash}.json", _encode(item))
         except OSError as error:
-            self.log(f"mirror: cannot write {item.info_hash}.json: {error.strerror}")
+            log.info(f"mirror: cannot write {item.info_hash}.json: {error.strerror}")
 
 
 def names(state: State) -> dict[str, tuple[str, str]]:
