@@ -72,13 +72,7 @@ def run(state: State, options: RunOptions) -> NoReturn:
     mirror = Mirror(state, seeder, options.follow_interval, options.mirror_grace, fetcher)
     failed = 0
     try:
-        port = seeder.listen_port()
-        log.info(
-            f"seed run: state {state.root}, BitTorrent port {port}"
-            + (f", web seed on http://{options.webseed_host}:{webseed.port}/" if webseed else "")
-            + f", up to {files_limit} open files"
-            + (f" ({webseed.limits.max_connections} web seed connections)" if webseed else "")
-        )
+        log.info(_started(state, seeder.listen_port(), files_limit, webseed, options.webseed_host))
         seeder.sync()
         mirror.start()
         if not seeder.handles and not seeder.refused:
@@ -95,17 +89,7 @@ def run(state: State, options: RunOptions) -> NoReturn:
             seeder.pump(0.25)
             now = time.monotonic()
             if now >= next_rescan:
-                try:
-                    if seeder.sync() and webseed:
-                        webseed.update(seeder.files())
-                    rescan_failed = ""
-                except OSError as error:
-                    if str(error) != rescan_failed:
-                        log.info(
-                            f"cannot rescan {state.root}: {error.strerror or error}; trying again every "
-                            f"{RESCAN_EVERY:.0f} s, still seeding"
-                        )
-                    rescan_failed = str(error)
+                rescan_failed = _rescan(seeder, webseed, rescan_failed)
                 next_rescan = now + RESCAN_EVERY
             if mirror.tick() and webseed:
                 webseed.update(seeder.files())
@@ -136,6 +120,30 @@ def _log_to_stdout() -> None:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+
+
+def _started(state: State, port: int, files_limit: int, webseed: WebSeed | None, host: str) -> str:
+    return (
+        f"seed run: state {state.root}, BitTorrent port {port}"
+        + (f", web seed on http://{host}:{webseed.port}/" if webseed else "")
+        + f", up to {files_limit} open files"
+        + (f" ({webseed.limits.max_connections} web seed connections)" if webseed else "")
+    )
+
+
+def _rescan(seeder: Seeder, webseed: WebSeed | None, failed: str) -> str:
+    """Sync the seeder with the state directory; returns the error, said once, if it failed."""
+    try:
+        if seeder.sync() and webseed:
+            webseed.update(seeder.files())
+    except OSError as error:
+        if str(error) != failed:
+            log.info(
+                f"cannot rescan {seeder.state.root}: {error.strerror or error}; trying again every "
+                f"{RESCAN_EVERY:.0f} s, still seeding"
+            )
+        return str(error)
+    return ""
 
 
 def end(code: int) -> NoReturn:

@@ -67,6 +67,16 @@ _STATES = {
 
 
 @dataclass(frozen=True)
+class Download:
+    """An adopted torrent's download: bytes verified, the fraction done, whether it is complete, a file error."""
+
+    done: int
+    progress: float
+    complete: bool
+    error: str
+
+
+@dataclass(frozen=True)
 class Options:
     """How ``seed run`` was started; ``stun_server=None`` keeps libtorrent's default."""
 
@@ -191,31 +201,34 @@ class Seeder:
         return changed
 
     def files(self) -> dict[str, Path]:
-        """File name → path of every seeded file, for the web seed.
+        """File name → path of every complete seeded file, for the web seed (see :meth:`owners`)."""
+        return {name: self.records[h].path for name, h in self.owners().items() if h not in self.partial}
 
-        A name has one owner, the same after every restart: ``seed add``'s files first, then
-        mirrored ones in the order the mirror adopted them (earliest mirrored first, see
-        seed/mirror.py), so no feed can take a name by grinding a lower info hash.
-        """
-        table: dict[str, Path] = {}
+    def owners(self) -> dict[str, str]:
+        """File name → the info hash that owns it on the web seed, the same after every restart:
+        ``seed add``'s files first, then mirrored ones in the order the mirror adopted them
+        (earliest mirrored first, see seed/mirror/), so no feed takes a name by grinding a
+        lower info hash. A download in progress holds its name too."""
+        table: dict[str, str] = {}
         for info_hash, record in sorted(self.records.items(), key=lambda item: item[0] in self.adopted):
-            if info_hash not in self.partial:
-                table.setdefault(record.name, record.path)
+            table.setdefault(record.name, info_hash)
         return table
 
-    def owner_of(self, name: str) -> str | None:
-        """Who serves ``name`` on the web seed: ``None`` if nobody, else the info hash."""
-        for info_hash, record in sorted(self.records.items(), key=lambda item: item[0] in self.adopted):
-            if record.name == name:
-                return info_hash
-        return None
-
-    def adopt(self, record: Record, params: lt.add_torrent_params, complete: bool) -> lt.torrent_handle | None:
+    def adopt(self, record: Record, complete: bool) -> lt.torrent_handle | None:
         """Add a torrent that another module (the mirror) looks after, unless its info hash is
         already in the session: libtorrent 2.1.1's ``add_torrent`` would then return the
-        existing handle, and its new owner could remove (and delete) the first owner's file."""
+        existing handle, and its new owner could remove (and delete) the first owner's file.
+
+        An incomplete one downloads into ``record.path``'s folder, allocated in full first, so
+        a full disk shows up as a file error at once (libtorrent's sparse memory-mapped files
+        could fail later, mid-write); a complete one is in upload mode, as ``seed add``'s are.
+        """
         if record.info_hash in self.handles or record.info_hash in self.recorded:
             return None
+        params, _ = self._params(record)
+        params.storage_mode = lt.storage_mode_t.storage_mode_allocate
+        if complete:
+            params.flags |= lt.torrent_flags.upload_mode
         handle: lt.torrent_handle = self.session.add_torrent(params)
         self.handles[record.info_hash] = handle
         self.records[record.info_hash] = record
@@ -223,6 +236,22 @@ class Seeder:
         if not complete:
             self.partial.add(record.info_hash)
         return handle
+
+    def download(self, info_hash: str) -> Download:
+        """How far an adopted torrent's download is."""
+        status = self.handles[info_hash].status()
+        error = self.file_errors.get(info_hash) or (status.errc.message() if status.errc.value() else "")
+        finished = status.progress >= 1.0 and status.state == lt.torrent_status.states.finished
+        return Download(status.total_done, status.progress, status.is_seeding or finished, error)
+
+    def completed(self, info_hash: str) -> None:
+        """An adopted download is complete and checked: serve it (web seed too), never write to it again."""
+        self.handles[info_hash].set_flags(lt.torrent_flags.upload_mode)
+        self.partial.discard(info_hash)
+
+    def reannounce(self, info_hash: str) -> None:
+        """Ask every tracker of a torrent for peers now, minimum interval or not."""
+        self.handles[info_hash].force_reannounce(0, -1, lt.reannounce_flags_t.ignore_min_interval)
 
     def release(self, info_hash: str) -> None:
         """Remove an adopted torrent from the session, its files left alone: only its owner
@@ -318,7 +347,16 @@ class Seeder:
                     running.discard(str(alert.handle.info_hashes().v1))
 
     def _add(self, record: Record) -> None:
-        info = lt.torrent_info(record.torrent)
+        params, how = self._params(record)
+        if how == "new":  # just hashed by `seed add`: serve at once, verifying each piece as it is first sent
+            params.flags |= lt.torrent_flags.seed_mode
+        params.flags |= lt.torrent_flags.upload_mode
+        self.handles[record.info_hash] = self.session.add_torrent(params)
+        self.records[record.info_hash] = record
+        log.info(f"seeding {record.name} ({record.info_hash}, {how}) from {record.path}")
+
+    def _params(self, record: Record) -> tuple[lt.add_torrent_params, str]:
+        """How to add a record's torrent: from its resume data if it has some, never paused or queued."""
         resume = self.state.read_resume(record.info_hash)
         params, how = None, "new"
         if resume is not None:
@@ -328,16 +366,10 @@ class Seeder:
                 log.info(f"ignoring damaged resume data for {record.name} ({error}): checking the file instead")
         if params is None:
             params = lt.add_torrent_params()
-            # Just hashed by `seed add`: serve at once, verifying each piece as it is first sent.
-            params.flags |= lt.torrent_flags.seed_mode
-        params.ti = info
+        params.ti = lt.torrent_info(record.torrent)
         params.save_path = str(record.path.parent)
-        params.flags |= lt.torrent_flags.upload_mode
-        params.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed
-        handle = self.session.add_torrent(params)
-        self.handles[record.info_hash] = handle
-        self.records[record.info_hash] = record
-        log.info(f"seeding {record.name} ({record.info_hash}, {how}) from {record.path}")
+        params.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed & ~lt.torrent_flags.upload_mode
+        return params, how
 
     def _refuse(self, record: Record, problem: str) -> None:
         """Keep a changed file out of the swarm, and say so once (not at every rescan)."""

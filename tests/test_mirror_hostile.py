@@ -104,7 +104,8 @@ def test_a_feed_cannot_delete_the_volunteers_own_copy(sites: list[Site], tmp_pat
     mine = tmp_path / "my-videos" / "talk.mp4"
     mine.parent.mkdir()
     shutil.copy2(talk, mine)
-    magnet = add(mine, "--tracker", f"http://127.0.0.1:{free_port()}/announce", "--state", state)
+    tracker = f"http://127.0.0.1:{free_port()}/announce"
+    magnet = add(mine, "--tracker", tracker, "--state", state, "--content", tmp_path / "content")
     assert info_hash(url) in magnet, "the same file: the same info hash"
 
     again = SeedRun(state, *run, log=tmp_path / "again.log")

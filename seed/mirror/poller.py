@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from . import follow
-from .feed import FeedError, FeedVideo, Torrent, client, fetch, fetch_torrent
-from .metadata import Metadata
+from .. import follow
+from ..feed import FeedError, FeedVideo, Torrent, client, fetch, fetch_torrent
+from ..metadata import Metadata
 
 #: Subscriptions polled at the same time, at most (each is one thread and one HTTP connection).
 MAX_POLLS = 8
