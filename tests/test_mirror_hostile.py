@@ -111,8 +111,11 @@ def test_a_feed_cannot_delete_the_volunteers_own_copy(sites: list[Site], tmp_pat
     again = SeedRun(state, *run, log=tmp_path / "again.log")
     try:
         again.wait_for("mirror: site: not mirroring 'Talk': already seeded (seed add)", timeout=30)
-        row = [t for t in rows(again) if t["source"] == "site"]
-        assert [(t["name"], t["state"]) for t in row] == [("Talk", "already seeded")]
+        deadline = time.monotonic() + 10  # status.json is rewritten every second, after the log line
+        while not (row := [(t["name"], t["state"]) for t in rows(again) if t["source"] == "site"]):
+            assert time.monotonic() < deadline, again.log
+            time.sleep(0.2)
+        assert row == [("Talk", "already seeded")]
         site.publish([])
         deadline = time.monotonic() + 30
         while any(t["source"] == "site" for t in rows(again)):
