@@ -27,9 +27,9 @@ from videoswarm_content.magnet import magnet_uri, web_seed_url
 from videoswarm_content.schemes import HTTP_SCHEMES, TRACKER_SCHEMES, has_scheme, spelled
 from videoswarm_content.writer import write_entry
 
-from . import captions, media
+from . import captions, media, mirror
 from .errors import SeedError
-from .state import State
+from .state import State, info_hash_of
 from .torrent import make_torrent
 
 
@@ -146,12 +146,24 @@ def _check_names(state: State, plans: Sequence[_Plan]) -> None:
             )
 
 
+def _check_mirrored(state: State, source: Path, name: str, info_hash: str) -> None:
+    """Refuse a name that a mirrored video has, unless it is the same video (then yours is seeded instead)."""
+    other = mirror.names(state).get(name)
+    if other is not None and other[0] != info_hash:
+        raise SeedError(
+            f"{source}: a video mirrored from {other[1]} is named {name!r}; the web seed serves files by "
+            "name, so both would share one URL: rename yours",
+            exit_code=2,
+        )
+
+
 def _add_one(state: State, plan: _Plan, options: AddOptions, warn: Callable[[str], None]) -> Added:
     made = _make_copy(state, plan, options) if plan.convert else None
     seeded = plan.seeded
     before = os.stat(seeded)
     web_seeds = [web_seed_url(base, seeded.name) for base in options.web_seeds]
     torrent = make_torrent(seeded, options.trackers, web_seeds, progress=options.progress)
+    _check_mirrored(state, plan.source, seeded.name, info_hash_of(torrent))
     record = state.add(torrent, seeded, before)
     magnet = magnet_uri(record.info_hash, seeded.name, options.trackers, web_seeds)
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -64,6 +65,18 @@ def probe(path: Path) -> Probe:
     ffprobe = shutil.which("ffprobe")
     if ffprobe is None:
         return Probe(_extension_problem(path))
+    info, run = _ffprobe(ffprobe, path)
+    fmt = info.get("format") or {}
+    if run is None or run.returncode != 0 or not fmt:
+        if path.suffix.lower() in VIDEO_EXTENSIONS:
+            why = _last_line(run.stderr if run else "") or "ffprobe cannot read it"
+            raise SeedError(f"{path}: not a readable video ({why})", exit_code=2)
+        return Probe("not a browser-playable video (ffprobe does not recognise an MP4, WebM or Ogg container)")
+    return _judge(path, fmt, info.get("streams") or [])
+
+
+def _ffprobe(ffprobe: str, path: Path) -> tuple[dict[str, Any], subprocess.CompletedProcess[str] | None]:
+    """ffprobe's JSON about ``path`` and its run (None if it could not run or answer)."""
     try:
         run = subprocess.run(
             [
@@ -87,16 +100,14 @@ def probe(path: Path) -> Probe:
     except subprocess.TimeoutExpired:
         raise SeedError(f"{path}: ffprobe took over 60 s to read it", exit_code=2) from None
     except (OSError, ValueError):
-        info, run = {}, None
-    fmt = info.get("format") or {}
+        return {}, None
+    return (info if isinstance(info, dict) else {}), run
+
+
+def _judge(path: Path, fmt: dict[str, Any], streams: list[dict[str, Any]]) -> Probe:
+    """Whether browsers play what ffprobe found: container, video codec, audio codec."""
     formats = set(str(fmt.get("format_name", "")).split(","))
-    if run is None or run.returncode != 0 or not fmt:
-        if path.suffix.lower() in VIDEO_EXTENSIONS:
-            why = _last_line(run.stderr if run else "") or "ffprobe cannot read it"
-            raise SeedError(f"{path}: not a readable video ({why})", exit_code=2)
-        return Probe("not a browser-playable video (ffprobe does not recognise an MP4, WebM or Ogg container)")
     duration = _float(fmt.get("duration"))
-    streams = info.get("streams") or []
     video = [
         s.get("codec_name")
         for s in streams
@@ -117,10 +128,15 @@ def probe(path: Path) -> Probe:
             duration,
             has_video=True,
         )
+    return _container(path, formats, video[0], duration)
+
+
+def _container(path: Path, formats: set[str], video: str, duration: float | None) -> Probe:
+    """A playable video stream: whether its container (and its extension) suits the player."""
     if formats & _MP4_FORMATS:
-        if video[0] not in {"h264", "av1"}:
+        if video not in {"h264", "av1"}:
             return Probe(
-                f"not a browser-playable video ({video[0]} in an MP4; browsers play H.264 or AV1 there)",
+                f"not a browser-playable video ({video} in an MP4; browsers play H.264 or AV1 there)",
                 duration,
                 has_video=True,
             )

@@ -15,6 +15,7 @@ and tried again at the next one: it must not stop the seeding of everything else
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import resource
 import signal
@@ -47,8 +48,7 @@ class RunOptions:
     metadata_timeout: float = metadata.TIMEOUT
 
 
-def log(message: str) -> None:
-    print(message, flush=True)
+log = logging.getLogger("seed")
 
 
 def run(state: State, options: RunOptions) -> NoReturn:
@@ -61,27 +61,22 @@ def run(state: State, options: RunOptions) -> NoReturn:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    _log_to_stdout()
     state.prepare()
     files_limit = _raise_file_limit()
     webseed = WebSeed(options.webseed_port, options.webseed_host) if options.webseed_port is not None else None
-    seeder = Seeder(state, options.session, log)
+    seeder = Seeder(state, options.session)
     fetcher = metadata.Metadata(
         options.session.listen, options.session.stun_server, options.metadata_timeout, state.root / "mirror" / "data"
     )
-    mirror = Mirror(state, seeder, log, options.follow_interval, options.mirror_grace, fetcher)
+    mirror = Mirror(state, seeder, options.follow_interval, options.mirror_grace, fetcher)
     failed = 0
     try:
-        port = seeder.listen_port()
-        log(
-            f"seed run: state {state.root}, BitTorrent port {port}"
-            + (f", web seed on http://{options.webseed_host}:{webseed.port}/" if webseed else "")
-            + f", up to {files_limit} open files"
-            + (f" ({webseed.limits.max_connections} web seed connections)" if webseed else "")
-        )
+        log.info(_started(state, seeder.listen_port(), files_limit, webseed, options.webseed_host))
         seeder.sync()
         mirror.start()
         if not seeder.handles and not seeder.refused:
-            log(f"nothing to seed yet: add a video with `seed add FILE --tracker URL --state {state.root}`")
+            log.info(f"nothing to seed yet: add a video with `seed add FILE --tracker URL --state {state.root}`")
         if webseed:
             webseed.update(seeder.files())
             webseed.start()
@@ -94,17 +89,7 @@ def run(state: State, options: RunOptions) -> NoReturn:
             seeder.pump(0.25)
             now = time.monotonic()
             if now >= next_rescan:
-                try:
-                    if seeder.sync() and webseed:
-                        webseed.update(seeder.files())
-                    rescan_failed = ""
-                except OSError as error:
-                    if str(error) != rescan_failed:
-                        log(
-                            f"cannot rescan {state.root}: {error.strerror or error}; trying again every "
-                            f"{RESCAN_EVERY:.0f} s, still seeding"
-                        )
-                    rescan_failed = str(error)
+                rescan_failed = _rescan(seeder, webseed, rescan_failed)
                 next_rescan = now + RESCAN_EVERY
             if mirror.tick() and webseed:
                 webseed.update(seeder.files())
@@ -114,17 +99,51 @@ def run(state: State, options: RunOptions) -> NoReturn:
             if now >= next_resume:
                 seeder.save_resume(only_if_modified=True)
                 next_resume = now + SAVE_RESUME_EVERY
-        log(f"{stopping[0]}: saving resume data and stopping")
+        log.info(f"{stopping[0]}: saving resume data and stopping")
         failed = seeder.save_resume()
-        log(f"saved resume data for {len(seeder.handles) - failed} of {len(seeder.handles)} torrents")
+        log.info(f"saved resume data for {len(seeder.handles) - failed} of {len(seeder.handles)} torrents")
     finally:
         mirror.close()
         if webseed:
             webseed.stop()
         seeder.close()
         state.status_file.unlink(missing_ok=True)
-    log("stopped")
+    log.info("stopped")
     end(1 if failed else 0)
+
+
+def _log_to_stdout() -> None:
+    """The seeder's lines, as they are, on stdout (flushed after each, for journald and tests);
+    only the ``seed`` logger: httpx logs every request at INFO."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def _started(state: State, port: int, files_limit: int, webseed: WebSeed | None, host: str) -> str:
+    return (
+        f"seed run: state {state.root}, BitTorrent port {port}"
+        + (f", web seed on http://{host}:{webseed.port}/" if webseed else "")
+        + f", up to {files_limit} open files"
+        + (f" ({webseed.limits.max_connections} web seed connections)" if webseed else "")
+    )
+
+
+def _rescan(seeder: Seeder, webseed: WebSeed | None, failed: str) -> str:
+    """Sync the seeder with the state directory; returns the error, said once, if it failed."""
+    try:
+        if seeder.sync() and webseed:
+            webseed.update(seeder.files())
+    except OSError as error:
+        if str(error) != failed:
+            log.info(
+                f"cannot rescan {seeder.state.root}: {error.strerror or error}; trying again every "
+                f"{RESCAN_EVERY:.0f} s, still seeding"
+            )
+        return str(error)
+    return ""
 
 
 def end(code: int) -> NoReturn:
@@ -154,8 +173,8 @@ def _raise_file_limit() -> int:
 def _report(seeder: Seeder, state: State, interval: float, webseed: WebSeed | None, mirror: Mirror) -> None:
     torrents = mirror.statuses(seeder.statuses(webseed.sent() if webseed else None))
     for torrent in torrents:
-        log(f"status {status.line(torrent)}")
+        log.info(f"status {status.line(torrent)}")
     try:
         status.write(state.status_file, interval, torrents, mirror.subscriptions())
     except OSError as error:
-        log(f"cannot write {state.status_file}: {error.strerror}")
+        log.info(f"cannot write {state.status_file}: {error.strerror}")

@@ -16,26 +16,26 @@ seeded at all (checked at start and at every rescan): its pieces would no longer
 the torrent. Every torrent is in upload mode, so libtorrent never downloads into, and
 never writes to, the publisher's file.
 
-A viewer finds the seeder by the WebRTC offer that the tracker relays to it, but
-libtorrent 2.1.1 takes at most ``max_webtorrent_offers`` (10) relayed offers per torrent
-between two of its WebSocket announces and silently drops the rest until the next one,
-120 s later: the eleventh viewer in two minutes waited that long for a first peer. So
-once half of that quota is used, the seeder announces again, which renews it. It counts
-the offers in libtorrent's torrent log, the only place where they show.
+The seeder owns its libtorrent session: nobody else calls ``lt.session``'s methods. Its
+users (``seed run``, the mirror) add torrents with an owner (:meth:`Seeder.adopt` for the
+mirror's), remove them, read their status, and subscribe handlers to alert types
+(:meth:`Seeder.subscribe`): the tracker back-off, the offer quota and resume saving
+(seed/handlers.py) and upload sampling (seed/uploads.py) are such handlers.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import libtorrent as lt
 
-from videoswarm_content.schemes import is_websocket
-
 from .errors import SeedError
+from .handlers import OfferQuota, ResumeSaver, TrackerBackoff, info_hash_of
 from .state import Record, State
 from .status import TorrentStatus
 from .uploads import WEBSEED, Peer, UploadCounter, kind_of
@@ -49,15 +49,13 @@ _ALERTS = (
     | lt.alert_category.connect
 )  # peer_connect_alert: whether a peer came over WebRTC (uploads.py)
 
-#: How libtorrent's torrent log shows an offer a WebSocket tracker relayed to us.
-_RELAYED_OFFER = ("WEBSOCKET_TRACKER_READ", '"offer":{')
+log = logging.getLogger("seed")
+_Alert = TypeVar("_Alert", bound=lt.alert)
 
 #: Seconds between two samples of each connection's upload (uploads.py).
 SAMPLE_UPLOADS_EVERY = 0.25
 #: Seconds ``close`` waits for the torrents to pause (the ``stopped`` announces are sent by then).
 CLOSE_TIMEOUT = 2.0
-RETRY_FIRST = 10.0
-RETRY_MAX = 300.0
 
 _STATES = {
     lt.torrent_status.states.checking_files: "checking",
@@ -66,6 +64,16 @@ _STATES = {
     lt.torrent_status.states.finished: "finished",
     lt.torrent_status.states.seeding: "seeding",
 }
+
+
+@dataclass(frozen=True)
+class Download:
+    """An adopted torrent's download: bytes verified, the fraction done, whether it is complete, a file error."""
+
+    done: int
+    progress: float
+    complete: bool
+    error: str
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,8 @@ class Options:
 class Seeder:
     """A libtorrent session kept in step with a state directory."""
 
-    def __init__(self, state: State, options: Options, log: Callable[[str], None] = print) -> None:
+    def __init__(self, state: State, options: Options) -> None:
         self.state = state
-        self.log = log
         settings = {
             "listen_interfaces": options.listen,
             # Viewers behind one NAT share an address, and every test peer is 127.0.0.1.
@@ -116,17 +123,11 @@ class Seeder:
         self.records: dict[str, Record] = {}
         #: Torrents not seeded because their file changed or vanished, with the reason.
         self.refused: dict[str, tuple[Record, str]] = {}
-        self._problems: dict[str, str] = {}
-        self._announced: set[tuple[str, str]] = set()
-        self._pending_resume = 0
-        self._resume_failed = 0
-        #: (info hash, tracker URL) -> (when to announce again, the delay that led there).
-        self._retries: dict[tuple[str, str], tuple[float, float]] = {}
+        #: Each torrent's last tracker or file error, cleared when it recovers.
+        self.problems: dict[str, str] = {}
         #: Session-wide errors already logged: offline, DHT and LSD repeat theirs every few seconds.
         self._session_errors: set[str] = set()
-        #: Offers relayed to each torrent since its last WebSocket announce, and when to announce again.
-        self._offers: dict[str, int] = {}
-        self._offers_refresh_at = max(1, self.session.get_settings()["max_webtorrent_offers"] // 2)
+        self._handlers: dict[type, list[Callable[[Any], None]]] = {}
         self.uploads = UploadCounter()
         self._next_sample = 0.0
         #: Torrents that seed/mirror.py added and looks after (sync() leaves them alone),
@@ -135,6 +136,27 @@ class Seeder:
         self.partial: set[str] = set()
         #: The last file error of each torrent (a full disk while downloading is one), for the mirror.
         self.file_errors: dict[str, str] = {}
+        #: Info hashes that ``seed add`` recorded, as of the last rescan: the mirror keeps off them.
+        self.recorded: set[str] = set()
+        self.subscribe(lt.alert, self._session_error)
+        self.subscribe(lt.peer_connect_alert, self._connected)
+        self.subscribe(lt.state_changed_alert, self._state_changed)
+        self.subscribe(lt.fastresume_rejected_alert, self._resume_rejected)
+        self.subscribe(lt.file_error_alert, self._file_error)
+        self.subscribe(lt.torrent_error_alert, self._file_error)
+        self.subscribe(lt.hash_failed_alert, self._hash_failed)
+        self._trackers = TrackerBackoff(self)
+        self._offers = OfferQuota(self)
+        self._resume = ResumeSaver(self)
+
+    def subscribe(self, kind: type[_Alert], handler: Callable[[_Alert], None]) -> None:
+        """Call ``handler`` with every alert of type ``kind`` (or a subclass), on the main thread."""
+        self._handlers.setdefault(kind, []).append(handler)
+
+    def name_of(self, alert: lt.torrent_alert) -> str | None:
+        """The file name of the torrent an alert is about; None if it is not seeded (just removed)."""
+        record = self.records.get(info_hash_of(alert))
+        return record.name if record else None
 
     def listen_port(self, timeout: float = 10) -> int:
         """The TCP port libtorrent listens on, once it does."""
@@ -148,6 +170,7 @@ class Seeder:
         """Seed records new to the state directory (or fixed by a new ``seed add``), stop
         seeding removed records and changed files. Returns whether the set of seeded files changed."""
         wanted = self.state.info_hashes()
+        self.recorded = wanted
         changed = False
         for info_hash in sorted(self.refused.keys() - wanted):
             del self.refused[info_hash]
@@ -155,7 +178,7 @@ class Seeder:
             try:
                 record = self.state.load(info_hash)
             except SeedError as error:
-                self.log(f"skipping {info_hash}: {error}")
+                log.info(f"skipping {info_hash}: {error}")
                 continue
             problem = record.file_problem()
             if problem:
@@ -171,42 +194,85 @@ class Seeder:
                 self.session.remove_torrent(self.handles.pop(info_hash))
                 del self.records[info_hash]
                 self.uploads.forget(info_hash)
-                self.log(f"stopped seeding {record.name}")
+                log.info(f"stopped seeding {record.name}")
                 if info_hash in wanted:
                     self._refuse(record, problem)
                 changed = True
         return changed
 
     def files(self) -> dict[str, Path]:
-        """File name → path of every seeded file, for the web seed (first added wins a name)."""
-        table: dict[str, Path] = {}
-        for info_hash, record in self.records.items():
-            if info_hash not in self.partial:
-                table.setdefault(record.name, record.path)
+        """File name → path of every complete seeded file, for the web seed (see :meth:`owners`)."""
+        return {name: self.records[h].path for name, h in self.owners().items() if h not in self.partial}
+
+    def owners(self) -> dict[str, str]:
+        """File name → the info hash that owns it on the web seed, the same after every restart:
+        ``seed add``'s files first, then mirrored ones in the order the mirror adopted them
+        (earliest mirrored first, see seed/mirror/), so no feed takes a name by grinding a
+        lower info hash. A download in progress holds its name too."""
+        table: dict[str, str] = {}
+        for info_hash, record in sorted(self.records.items(), key=lambda item: item[0] in self.adopted):
+            table.setdefault(record.name, info_hash)
         return table
 
-    def adopt(self, record: Record, handle: lt.torrent_handle, complete: bool) -> None:
-        """Seed (and report) a torrent that another module added to the session and looks after."""
+    def adopt(self, record: Record, complete: bool) -> lt.torrent_handle | None:
+        """Add a torrent that another module (the mirror) looks after, unless its info hash is
+        already in the session: libtorrent 2.1.1's ``add_torrent`` would then return the
+        existing handle, and its new owner could remove (and delete) the first owner's file.
+
+        An incomplete one downloads into ``record.path``'s folder, allocated in full first, so
+        a full disk shows up as a file error at once (libtorrent's sparse memory-mapped files
+        could fail later, mid-write); a complete one is in upload mode, as ``seed add``'s are.
+        """
+        if record.info_hash in self.handles or record.info_hash in self.recorded:
+            return None
+        params, _ = self._params(record)
+        params.storage_mode = lt.storage_mode_t.storage_mode_allocate
+        if complete:
+            params.flags |= lt.torrent_flags.upload_mode
+        handle: lt.torrent_handle = self.session.add_torrent(params)
         self.handles[record.info_hash] = handle
         self.records[record.info_hash] = record
         self.adopted.add(record.info_hash)
         if not complete:
             self.partial.add(record.info_hash)
+        return handle
 
-    def release(self, info_hash: str) -> lt.torrent_handle:
-        """Forget an adopted torrent; its owner removes it from the session."""
+    def download(self, info_hash: str) -> Download:
+        """How far an adopted torrent's download is."""
+        status = self.handles[info_hash].status()
+        error = self.file_errors.get(info_hash) or (status.errc.message() if status.errc.value() else "")
+        finished = status.progress >= 1.0 and status.state == lt.torrent_status.states.finished
+        return Download(status.total_done, status.progress, status.is_seeding or finished, error)
+
+    def completed(self, info_hash: str) -> None:
+        """An adopted download is complete and checked: serve it (web seed too), never write to it again."""
+        self.handles[info_hash].set_flags(lt.torrent_flags.upload_mode)
+        self.partial.discard(info_hash)
+
+    def reannounce(self, info_hash: str) -> None:
+        """Ask every tracker of a torrent for peers now, minimum interval or not."""
+        self.handles[info_hash].force_reannounce(0, -1, lt.reannounce_flags_t.ignore_min_interval)
+
+    def release(self, info_hash: str) -> None:
+        """Remove an adopted torrent from the session, its files left alone: only its owner
+        knows which folder is its own to delete (libtorrent's ``delete_files`` is never used)."""
+        if info_hash not in self.adopted:
+            return
         self.adopted.discard(info_hash)
         self.partial.discard(info_hash)
         self.file_errors.pop(info_hash, None)
+        self.uploads.forget(info_hash)
         del self.records[info_hash]
-        return self.handles.pop(info_hash)
+        self.session.remove_torrent(self.handles.pop(info_hash))
 
     def pump(self, wait: float = 0.5) -> None:
         """Wait up to ``wait`` seconds for alerts, then handle all that arrived."""
         self.session.wait_for_alert(int(wait * 1000))
         for alert in self.session.pop_alerts():
-            self._handle(alert)
-        self._retry_trackers()
+            for kind in type(alert).__mro__:
+                for handler in self._handlers.get(kind, ()):
+                    handler(alert)
+        self._trackers.retry()
         if time.monotonic() >= self._next_sample:
             self._sample_uploads()
             self._next_sample = time.monotonic() + SAMPLE_UPLOADS_EVERY
@@ -219,25 +285,13 @@ class Seeder:
             peers = [Peer(p.remote_endpoint(), p.total_upload) for p in handle.get_peer_info()]
             self.uploads.sample(info_hash, handle.status().total_payload_upload, peers)
 
-    def _retry_trackers(self) -> None:
-        now = time.monotonic()
-        for (info_hash, url), (due, delay) in list(self._retries.items()):
-            handle = self.handles.get(info_hash)
-            if handle is None:
-                del self._retries[(info_hash, url)]
-                continue
-            if now < due:
-                continue
-            self._retries[(info_hash, url)] = (float("inf"), delay)  # until the outcome is known
-            _reannounce(handle, url.__eq__)
-
     def statuses(self, web_seed_sent: Mapping[str, int] | None = None) -> list[TorrentStatus]:
         """Each torrent's status; ``web_seed_sent`` is the web seed's bytes by file name."""
         sent = web_seed_sent or {}
         result = []
         for info_hash, handle in sorted(self.handles.items(), key=lambda item: self.records[item[0]].name):
             status = handle.status()
-            problem = self._problems.get(info_hash, "")
+            problem = self.problems.get(info_hash, "")
             if status.errc.value():
                 problem = f"file error: {status.errc.message()}"
             result.append(
@@ -274,17 +328,7 @@ class Seeder:
 
         Returns how many torrents' resume data could not be written (0 is success).
         """
-        flags = lt.save_resume_flags_t.only_if_modified if only_if_modified else 0
-        for handle in self.handles.values():
-            handle.save_resume_data(flags)
-            self._pending_resume += 1
-        self._resume_failed = 0
-        deadline = time.monotonic() + timeout
-        while self._pending_resume > 0 and time.monotonic() < deadline:
-            self.pump(0.1)
-        failed = self._resume_failed + self._pending_resume
-        self._pending_resume = 0
-        return failed
+        return self._resume.save(timeout, only_if_modified)
 
     def close(self) -> None:
         """Pause every torrent, which sends the ``stopped`` announces, and wait until all have paused.
@@ -303,113 +347,68 @@ class Seeder:
                     running.discard(str(alert.handle.info_hashes().v1))
 
     def _add(self, record: Record) -> None:
-        info = lt.torrent_info(record.torrent)
+        params, how = self._params(record)
+        if how == "new":  # just hashed by `seed add`: serve at once, verifying each piece as it is first sent
+            params.flags |= lt.torrent_flags.seed_mode
+        params.flags |= lt.torrent_flags.upload_mode
+        self.handles[record.info_hash] = self.session.add_torrent(params)
+        self.records[record.info_hash] = record
+        log.info(f"seeding {record.name} ({record.info_hash}, {how}) from {record.path}")
+
+    def _params(self, record: Record) -> tuple[lt.add_torrent_params, str]:
+        """How to add a record's torrent: from its resume data if it has some, never paused or queued."""
         resume = self.state.read_resume(record.info_hash)
         params, how = None, "new"
         if resume is not None:
             try:
                 params, how = lt.read_resume_data(resume), "from resume data"
             except RuntimeError as error:
-                self.log(f"ignoring damaged resume data for {record.name} ({error}): checking the file instead")
+                log.info(f"ignoring damaged resume data for {record.name} ({error}): checking the file instead")
         if params is None:
             params = lt.add_torrent_params()
-            # Just hashed by `seed add`: serve at once, verifying each piece as it is first sent.
-            params.flags |= lt.torrent_flags.seed_mode
-        params.ti = info
+        params.ti = lt.torrent_info(record.torrent)
         params.save_path = str(record.path.parent)
-        params.flags |= lt.torrent_flags.upload_mode
-        params.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed
-        handle = self.session.add_torrent(params)
-        self.handles[record.info_hash] = handle
-        self.records[record.info_hash] = record
-        self.log(f"seeding {record.name} ({record.info_hash}, {how}) from {record.path}")
-
-    def _count_offer(self, info_hash: str, line: str) -> None:
-        """Announce to the WebSocket trackers again once half the offers libtorrent takes per announce came in."""
-        if not all(part in line for part in _RELAYED_OFFER) or info_hash not in self.handles:
-            return
-        self._offers[info_hash] = self._offers.get(info_hash, 0) + 1
-        if self._offers[info_hash] == self._offers_refresh_at:  # once: the announce resets the count
-            _reannounce(self.handles[info_hash], is_websocket)
+        params.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed & ~lt.torrent_flags.upload_mode
+        return params, how
 
     def _refuse(self, record: Record, problem: str) -> None:
         """Keep a changed file out of the swarm, and say so once (not at every rescan)."""
         if self.refused.get(record.info_hash, (None, None))[1] != problem:
-            self.log(
+            log.info(
                 f"not seeding {record.name} ({record.info_hash}): {problem}; run `seed add` on it again to re-hash it"
             )
         self.refused[record.info_hash] = (record, problem)
 
-    def _handle(self, alert: lt.alert) -> None:
-        if isinstance(alert, lt.save_resume_data_alert):
-            self._pending_resume -= 1
-            info_hash = str(alert.handle.info_hashes().v1)
-            if info_hash in self.handles:
-                try:
-                    self.state.write_resume(info_hash, lt.write_resume_data_buf(alert.params))
-                except OSError as error:
-                    self._resume_failed += 1
-                    self.log(
-                        f"cannot write resume data for {self.records[info_hash].name}: "
-                        f"{error.strerror} (the previous resume data is kept)"
-                    )
+    def _session_error(self, alert: lt.alert) -> None:
+        if isinstance(alert, lt.torrent_alert) or not alert.category() & lt.alert_category.error:
             return
-        if isinstance(alert, lt.save_resume_data_failed_alert):
-            self._pending_resume -= 1  # e.g. nothing changed, with only_if_modified
-            return
-        if not isinstance(alert, lt.torrent_alert):
-            message = alert.message()
-            if alert.category() & lt.alert_category.error and message not in self._session_errors:
-                self._session_errors.add(message)
-                self.log(f"libtorrent: {message}")
-            return
-        info_hash = str(alert.handle.info_hashes().v1)
-        if isinstance(alert, lt.peer_connect_alert):
-            self.uploads.connected(info_hash, alert.endpoint, kind_of(alert.message()))
-            return
-        if isinstance(alert, lt.torrent_log_alert):
-            self._count_offer(info_hash, alert.log_message())
-            return
-        if info_hash not in self.handles:
-            return  # the last alerts of a torrent just removed (a mirrored video dropped)
-        record = self.records.get(info_hash)
-        name = record.name if record else info_hash
-        if isinstance(alert, lt.tracker_announce_alert) and is_websocket(alert.tracker_url()):
-            self._offers.pop(info_hash, None)  # libtorrent renews the offer quota with each announce
-        elif isinstance(alert, lt.tracker_error_alert):
-            problem = f"tracker {alert.tracker_url()}: {alert.error.message() or alert.message()}; retrying"
-            if self._problems.get(info_hash) != problem:
-                self.log(f"{name}: {problem}")
-            self._problems[info_hash] = problem
-            self._announced.discard((info_hash, alert.tracker_url()))
-            key = (info_hash, alert.tracker_url())
-            delay = min(self._retries.get(key, (0, RETRY_FIRST / 2))[1] * 2, RETRY_MAX)
-            self._retries[key] = (time.monotonic() + delay, delay)
-        elif isinstance(alert, lt.tracker_reply_alert):
-            key = (info_hash, alert.tracker_url())
-            self._retries.pop(key, None)
-            if key not in self._announced:
-                self._announced.add(key)
-                self.log(f"{name}: announced to {alert.tracker_url()}")
-            if self._problems.get(info_hash, "").startswith(f"tracker {alert.tracker_url()}:"):
-                del self._problems[info_hash]
-        elif isinstance(alert, lt.state_changed_alert):
-            if alert.state == lt.torrent_status.states.checking_files:
-                self.log(f"{name}: checking the file (hashing every piece)")
-            elif alert.state == lt.torrent_status.states.seeding:
-                self.log(f"{name}: ready to serve")
-        elif isinstance(alert, lt.fastresume_rejected_alert):
-            self.log(f"{name}: resume data rejected ({alert.message()}): checking the file")
-        elif isinstance(alert, (lt.file_error_alert, lt.torrent_error_alert)):
-            self._problems[info_hash] = alert.message()
-            self.file_errors[info_hash] = alert.message()
-            self.log(f"{name}: {alert.message()}")
-        elif isinstance(alert, lt.hash_failed_alert):
-            self.log(f"{name}: piece {alert.piece_index} does not match the torrent: was the file changed?")
+        if alert.message() not in self._session_errors:
+            self._session_errors.add(alert.message())
+            log.info(f"libtorrent: {alert.message()}")
 
+    def _connected(self, alert: lt.peer_connect_alert) -> None:
+        self.uploads.connected(info_hash_of(alert), alert.endpoint, kind_of(alert.message()))
 
-def _reannounce(handle: lt.torrent_handle, which: Callable[[str], bool]) -> None:
-    """Announce now to the torrent's trackers whose URL ``which`` accepts, minimum interval or not."""
-    for index, entry in enumerate(handle.trackers()):
-        if which(entry["url"]):
-            handle.force_reannounce(0, index, lt.reannounce_flags_t.ignore_min_interval)
+    def _state_changed(self, alert: lt.state_changed_alert) -> None:
+        name = self.name_of(alert)
+        if name is not None and alert.state == lt.torrent_status.states.checking_files:
+            log.info(f"{name}: checking the file (hashing every piece)")
+        elif name is not None and alert.state == lt.torrent_status.states.seeding:
+            log.info(f"{name}: ready to serve")
+
+    def _resume_rejected(self, alert: lt.fastresume_rejected_alert) -> None:
+        name = self.name_of(alert)
+        if name is not None:
+            log.info(f"{name}: resume data rejected ({alert.message()}): checking the file")
+
+    def _file_error(self, alert: lt.file_error_alert | lt.torrent_error_alert) -> None:
+        name = self.name_of(alert)
+        if name is not None:
+            self.problems[info_hash_of(alert)] = alert.message()
+            self.file_errors[info_hash_of(alert)] = alert.message()
+            log.info(f"{name}: {alert.message()}")
+
+    def _hash_failed(self, alert: lt.hash_failed_alert) -> None:
+        name = self.name_of(alert)
+        if name is not None:
+            log.info(f"{name}: piece {alert.piece_index} does not match the torrent: was the file changed?")

@@ -125,7 +125,7 @@ class State:
         ``hashed`` is the file's stat from before hashing: if the file changed since,
         the torrent may describe neither version, and nothing is stored.
         """
-        info_hash = _info_hash(torrent)
+        info_hash = info_hash_of(torrent)
         absolute = path.absolute()
         record = Record(info_hash, torrent, absolute, hashed.st_size, hashed.st_mtime_ns)
         problem = record.file_problem()
@@ -184,7 +184,7 @@ class State:
         if not all(isinstance(meta.get(key), int) for key in ("size", "mtime_ns")):
             raise self._corrupt(meta_file, "no file size and mtime in it")
         try:
-            actual = _info_hash(torrent)
+            actual = info_hash_of(torrent)
         except SeedError as error:
             raise self._corrupt(torrent_file, error) from None
         if actual != info_hash:
@@ -231,7 +231,7 @@ class State:
         return SeedError(f"state directory {self.root} is corrupt: {path.relative_to(self.root)}: {why}")
 
 
-def _info_hash(torrent: bytes) -> str:
+def info_hash_of(torrent: bytes) -> str:
     try:
         info = lt.torrent_info(torrent)
     except (RuntimeError, ValueError) as error:

@@ -11,6 +11,7 @@ requests to the web seed), so an operator sees how much the swarm takes off the 
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import time
@@ -22,6 +23,15 @@ from tqdm import tqdm
 from videoswarm_content.files import atomic_write
 
 from .errors import SeedError
+
+
+class MirrorState(enum.StrEnum):
+    """The state of a feed item that is not mirrored, in ``seed status``."""
+
+    #: Refused (too large, a bad .torrent, a name taken...) or failed: the reason is its problem.
+    NOT_MIRRORED = "not mirrored"
+    #: Its info hash is one of ``seed add``'s: seeded already, and never the mirror's to touch.
+    ALREADY_SEEDED = "already seeded"
 
 
 @dataclass(frozen=True)
