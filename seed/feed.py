@@ -211,9 +211,8 @@ def check_torrent(data: bytes, source: str, expected: str | None, *, allow_priva
         raise FeedError(f"{source} puts its file in a folder (a 'files' list); a mirror takes single-file torrents")
     if files.file_flags(0) & (lt.file_storage.flag_pad_file | lt.file_storage.flag_symlink):
         raise FeedError(f"{source}: its file is a pad file or a symbolic link, not a video")
-    private = (
-        "" if allow_private else _private_host([t.url for t in info.trackers()] + [w["url"] for w in info.web_seeds()])
-    )
+    sources = lt.load_torrent_buffer(data)
+    private = "" if allow_private else _private_host([*sources.trackers, *sources.url_seeds])
     if private:
         raise FeedError(f"{source}: its trackers or web seeds name {private}")
     return Torrent(data, info_hash, files.file_name(0), info.total_size())
