@@ -106,7 +106,7 @@ def one_large(work: Path, size_mb: int) -> None:
             reference.close()
 
             started = time.monotonic()
-            done = seed("follow", server.url + "/", "--state", work / "mirror")
+            done = seed("follow", "--allow-private", server.url + "/", "--state", work / "mirror")
             assert done.returncode == 0, done.stderr
             followed = time.monotonic() - started
             mirror = SeedRun(work / "mirror", "--follow-interval", "5", log=work / "mirror.log")
@@ -143,7 +143,7 @@ def many_small(work: Path, videos: int, kib: int) -> None:
     with StaticSite(work / "site") as server:
         origin = publish(work, tracker, files, server)
         try:
-            done = seed("follow", server.url + "/", "--state", work / "mirror")
+            done = seed("follow", "--allow-private", server.url + "/", "--state", work / "mirror")
             assert done.returncode == 0, done.stderr
             started = time.monotonic()
             mirror = SeedRun(

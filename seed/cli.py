@@ -140,7 +140,7 @@ def _follow(args: argparse.Namespace) -> int:
         return 0
     if not args.url:
         raise SeedError("seed follow needs the URL of a site or of its feed (or --list)", exit_code=2)
-    checked = follow.follow(state, args.url, args.name, args.max_size, args.latest)
+    checked = follow.follow(state, args.url, args.name, args.max_size, args.latest, args.allow_private)
     sub = checked.subscription
     unknown = f", {checked.unknown_sizes} of unknown size" if checked.unknown_sizes else ""
     if checked.magnet_only:
@@ -148,6 +148,8 @@ def _follow(args: argparse.Namespace) -> int:
             f", {checked.magnet_only} by magnet link only (sizes without xl= are known once their peers "
             "send the metadata)"
         )
+    if checked.problem:
+        unknown += f" ({checked.problem})"
     print(
         f"seed: following {sub.name}: {sub.url} lists {checked.videos} video{'s' if checked.videos != 1 else ''}, "
         f"{status.size(checked.size)}{unknown}; `seed run --state {state.root}` mirrors them",
@@ -343,6 +345,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     follow_cmd.add_argument("--latest", type=_count, metavar="N", help="mirror only the newest N videos")
     follow_cmd.add_argument("--list", action="store_true", help="list the sites followed")
+    follow_cmd.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="let its URLs reach private addresses: loopback, the LAN (off: a feed could probe your network)",
+    )
     follow_cmd.set_defaults(handler=_follow)
 
     unfollow_cmd = commands.add_parser(

@@ -48,6 +48,8 @@ class Checked:
     unknown_sizes: int
     #: Items that give a magnet link and no .torrent: ``seed run`` gets their metadata from peers.
     magnet_only: int = 0
+    #: What of the feed was ignored (items over feed.MAX_ITEMS).
+    problem: str = ""
 
 
 def folder(state: State) -> Path:
@@ -65,26 +67,30 @@ def load_all(state: State) -> list[Subscription]:
     return subscriptions
 
 
-def follow(state: State, url: str, name: str | None, max_size: int | None, latest: int | None) -> Checked:
+def follow(
+    state: State, url: str, name: str | None, max_size: int | None, latest: int | None, allow_private: bool = False
+) -> Checked:
     """Fetch the feed once to check it, then record the subscription."""
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise SeedError(f"{url!r} is not an http:// or https:// URL of a site or a feed", exit_code=2)
     name = name or default_name(url)
     if not _NAME.match(name):
         raise SeedError(f"--name {name!r}: use lowercase letters, digits, '.' and '-'", exit_code=2)
-    with client() as http:
+    with client(allow_private) as http:
         try:
             fetched = fetch(http, url, discover=True)
         except FeedError as error:
             raise SeedError(f"not following {url}: {error}") from None
     videos = fetched.videos or []
-    subscription = Subscription(name, fetched.url, url, max_size, latest, datetime.date.today().isoformat())
+    subscription = Subscription(
+        name, fetched.url, url, max_size, latest, datetime.date.today().isoformat(), allow_private
+    )
     state.prepare()
     folder(state).mkdir(exist_ok=True)
     atomic_write(folder(state) / f"{name}.json", json.dumps(asdict(subscription), indent=1).encode() + b"\n")
     sizes = [v.size for v in videos if v.size is not None]
     magnet_only = sum(v.torrent_url is None and v.magnet is not None for v in videos)
-    return Checked(subscription, len(videos), sum(sizes), len(videos) - len(sizes), magnet_only)
+    return Checked(subscription, len(videos), sum(sizes), len(videos) - len(sizes), magnet_only, fetched.problem)
 
 
 def unfollow(state: State, name_or_url: str) -> Subscription:

@@ -105,6 +105,7 @@ def _torrent(magnet: Magnet, info: lt.torrent_info) -> Torrent | FeedError:
     if magnet.web_seeds:
         torrent[b"url-list"] = [url.encode() for url in magnet.web_seeds]
     try:
-        return check_torrent(bencode(torrent), "the metadata its peers sent", magnet.info_hash)
+        # Its trackers and web seeds are the magnet's, checked when the feed was read (seed.feed._video).
+        return check_torrent(bencode(torrent), "the metadata its peers sent", magnet.info_hash, allow_private=True)
     except FeedError as error:
         return error

@@ -11,6 +11,10 @@ volunteer's own network: loopback services, the LAN, a cloud's metadata address
 from __future__ import annotations
 
 import ipaddress
+import socket
+from collections.abc import Iterable
+
+import httpcore
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -47,3 +51,46 @@ def is_private(address: Address | str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return any(ip.version == network.version and ip in network for network in PRIVATE_NETWORKS)
+
+
+class Refused(httpcore.ConnectError):
+    """A URL's host is (or resolves to) a private address, and the subscription did not allow it.
+
+    Said before any connection is tried, so the message tells nothing of what listens there.
+    """
+
+    def __init__(self, host: str) -> None:
+        super().__init__(f"refused: {host} is a private address (seed follow --allow-private allows it)")
+
+
+class PublicOnly(httpcore.SyncBackend):
+    """httpcore's socket backend, resolving each host itself and connecting only to checked addresses.
+
+    Every address a host resolves to must be public (one private one refuses the host, so a
+    name cannot mix them), and the socket connects to those very addresses: a second lookup
+    between the check and the connection (DNS rebinding) never happens. TLS still verifies
+    and sends the host name, which httpcore takes from the URL, not from this call.
+    """
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as error:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {error.strerror or error}") from None
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+        if any(is_private(address) for address in addresses):
+            raise Refused(host)
+        last: httpcore.ConnectError | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as error:
+                last = error
+        raise last or httpcore.ConnectError(f"{host} has no address")

@@ -8,6 +8,13 @@ Python-Markdown finds a link's ``[text]`` and ``(url)`` by scanning forward from
 ``[`` for its closing bracket, so 20 KB of ``[`` took minutes to render. Here a link's
 brackets and parentheses may nest only :data:`MAX_NESTING` deep, which no real link does,
 and the scan stops there: deeper ones stay text.
+
+Inline patterns run one after another, and each leaves what it made in the text as a
+placeholder (``\x02klzzwxh:N\x03``) for the next. A link's ``(url "title")`` scan steps over
+quotes, so in ``![a](x" onerror="alert(6)) [y](d,<s>a</s>)`` it ran on into the link made
+before it and took half of its placeholder as the image's ``src``: attributes are never
+searched for placeholders, so ``\x02`` reached the HTML and lxml refused the feed. A link
+whose URL or title would hold a placeholder is therefore not a link (it stays text).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import markdown
+import markdown.util
 import nh3
 from markupsafe import Markup
 
@@ -56,7 +64,10 @@ def _bound(processor: Any) -> None:
     def link(data: str, index: int) -> tuple[str, str | None, int, bool]:
         if data.startswith("(", index) and not _closes(data, index + 1, "("):
             return "", None, index, False
-        return get_link(data, index)
+        href, title, end, handled = get_link(data, index)
+        if markdown.util.STX in data[index:end]:
+            return "", None, index, False
+        return href, title, end, handled
 
     processor.getText, processor.getLink = text, link
 

@@ -427,8 +427,12 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
             )
             for e in entries
         ]
+        try:
+            feed = rss(site, items)
+        except ValueError as error:  # lxml: a character XML cannot hold, e.g. from site_name in mkdocs.yml
+            raise PluginError(f"videoswarm: cannot write {RSS_PATH}: {error}") from None
         return [
-            File.generated(config, RSS_PATH, content=rss(site, items)),
+            File.generated(config, RSS_PATH, content=feed),
             File.generated(config, JSON_PATH, content=json_feed(site, items)),
         ]
 

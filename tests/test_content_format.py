@@ -16,8 +16,10 @@ import pytest
 
 from tests.support.processes import ROOT
 from videoswarm_content import entry, schemes
+from videoswarm_content.errors import ContentError
 from videoswarm_content.files import atomic_write, writable_problem
 from videoswarm_content.magnet import MagnetError, magnet_uri, parse_magnet, web_seed_url
+from videoswarm_content.reader import read_front_matter
 
 TABLE_PATH = ROOT / "tests/data/magnets.json"
 TABLE: dict[str, list[dict[str, str]]] = json.loads(TABLE_PATH.read_text())
@@ -105,3 +107,17 @@ def test_writable_problem(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     assert writable_problem(tmp_path / "file" / "below") == f"{tmp_path / 'file'} is not a directory"
     assert list(tmp_path.iterdir()) == [tmp_path / "file"], "the check leaves nothing behind"
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x02", "\x1b", "\x7f", "\ufffe"])
+def test_control_characters_are_refused_with_file_and_line(char: str, tmp_path: Path) -> None:
+    """XML cannot hold them (the site's feed failed) and Python-Markdown uses \\x02/\\x03 itself."""
+    path = tmp_path / "clip.md"
+    path.write_text(f"---\ntitle: Clip\nmagnet: 'magnet:?xt=urn:btih:{'a' * 40}'\n---\nFine.\nNot{char}fine.\n")
+    with pytest.raises(ContentError) as raised:
+        read_front_matter(path)
+    assert str(raised.value) == (
+        f"{path}:6: holds the control character U+{ord(char):04X}; remove it (an editor may show it as a box)"
+    )
+    path.write_text(path.read_text().replace(char, "\t"))
+    assert read_front_matter(path).body.endswith("Not\tfine.\n"), "tab, newline and CR are text"

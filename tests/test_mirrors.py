@@ -193,7 +193,7 @@ def test_listed_mirrors_are_in_the_magnet_and_the_url_list(origin: Origin, tmp_p
 
 
 def follow_and_run(origin: Origin, state: Path, log: Path) -> SeedRun:
-    done = seed("follow", f"{origin.url}/", "--state", state)
+    done = seed("follow", "--allow-private", f"{origin.url}/", "--state", state)
     assert done.returncode == 0, done.stderr
     assert f"following 127.0.0.1: {origin.url}/feed.xml lists 2 videos" in done.stderr
     listed = seed("follow", "--list", "--state", state)
@@ -337,14 +337,16 @@ def bad_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BadSite]:
 )
 def test_follow_refuses_what_is_not_a_feed(bad_site: BadSite, tmp_path: Path, path: str | None, message: str) -> None:
     url = f"http://127.0.0.1:{free_port()}/" if path is None else bad_site.url + path
-    done = seed("follow", url, "--state", tmp_path / "state")
+    done = seed("follow", "--allow-private", url, "--state", tmp_path / "state")
     refused(done, message)
     assert not (tmp_path / "state" / "follow").exists() or not any((tmp_path / "state" / "follow").iterdir())
 
 
 def test_bad_items_are_reported_and_block_nothing(bad_site: BadSite, tmp_path: Path) -> None:
     state = tmp_path / "state"
-    done = seed("follow", f"{bad_site.url}/feed.xml", "--max-size", "500K", "--name", "bad", "--state", state)
+    done = seed(
+        "follow", "--allow-private", f"{bad_site.url}/feed.xml", "--max-size", "500K", "--name", "bad", "--state", state
+    )
     assert done.returncode == 0, done.stderr
     assert "lists 6 videos" in done.stderr
     mirror = SeedRun(state, "--follow-interval", "1", log=tmp_path / "mirror.log")
@@ -402,7 +404,9 @@ def test_a_full_disk_is_reported_and_its_partial_data_not_kept(
     state = small_disk.inside / "state"
     with StaticSite(pages) as server:
         (pages / "feed.xml").write_text(rss_feed([(n, f"{server.url}/{n}.torrent") for n in files]))
-        done = small_disk.run(SEED, "follow", f"{server.url}/feed.xml", "--name", "site", "--state", state)
+        done = small_disk.run(
+            SEED, "follow", "--allow-private", f"{server.url}/feed.xml", "--name", "site", "--state", state
+        )
         assert done.returncode == 0, done.stderr
         mirror = SeedRun(state, "--follow-interval", "1", log=tmp_path / "mirror.log", prefix=small_disk.prefix)
         try:
@@ -440,7 +444,7 @@ def test_a_magnet_only_item_is_mirrored_with_metadata_from_its_peers(tmp_path: P
         with StaticSite(pages) as server:
             state = tmp_path / "mirror"
             started = time.monotonic()
-            done = seed("follow", f"{server.url}/feed.xml", "--name", "magnets", "--state", state)
+            done = seed("follow", "--allow-private", f"{server.url}/feed.xml", "--name", "magnets", "--state", state)
             assert done.returncode == 0, done.stderr
             assert "lists 1 video, 0.00B, 1 of unknown size, 1 by magnet link only" in done.stderr
             mirror = SeedRun(state, "--follow-interval", "1", log=tmp_path / "mirror.log")
@@ -483,7 +487,7 @@ def test_a_magnet_whose_metadata_never_arrives_blocks_nothing(tmp_path: Path) ->
                 ]
             )
         )
-        done = seed("follow", f"{server.url}/feed.xml", "--name", "magnets", "--state", state)
+        done = seed("follow", "--allow-private", f"{server.url}/feed.xml", "--name", "magnets", "--state", state)
         assert done.returncode == 0, done.stderr
         assert "lists 3 videos" in done.stderr and "1 by magnet link only" in done.stderr
         mirror = SeedRun(state, "--follow-interval", "1", "--metadata-timeout", "2", log=tmp_path / "mirror.log")
@@ -517,6 +521,6 @@ def test_follow_counts_the_magnet_only_items_of_a_json_feed(tmp_path: Path) -> N
     feed = {"version": "https://jsonfeed.org/version/1.1", "title": "Magnets", "items": items}
     (pages / "feed.json").write_text(json.dumps(feed))
     with StaticSite(pages) as server:
-        done = seed("follow", f"{server.url}/feed.json", "--state", tmp_path / "state")
+        done = seed("follow", "--allow-private", f"{server.url}/feed.json", "--state", tmp_path / "state")
     assert done.returncode == 0, done.stderr
     assert "lists 2 videos, 0.98kB, 1 of unknown size, 2 by magnet link only" in done.stderr

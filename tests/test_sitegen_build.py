@@ -369,3 +369,43 @@ def test_description_nested_too_deep_is_one_line(
     assert errors == [
         f"sitegen: error: {entry}:6: the description nests lists or quotes too deep to render; use fewer levels"
     ]
+
+
+def test_a_link_cannot_swallow_a_markdown_placeholder(tmp_path: Path) -> None:
+    """The image's (url "title") scan ran into the link made before it and kept half its
+    placeholder: ``\\x02`` reached the page and lxml refused the feed with a traceback."""
+    content = tmp_path / "content"
+    write_entry(content, "hostile", GOOD, body='![a](x" onerror="alert(6)) [y](d,<s>a</s>)\n')
+    config = write_config(tmp_path / "mkdocs.yml", [TRACKER], site_url="https://v.example.org/")
+    site = build_site(content, tmp_path / "site", config)
+    page = (site / "hostile/index.html").read_text()
+    feed = (site / "feed.xml").read_text()
+    for text in (page, feed, (site / "feed.json").read_text()):
+        assert "\x02" not in text and "\x03" not in text and "klzzwxh" not in text
+    assert '<a href="d,&lt;s&gt;a&lt;/s&gt;" rel="nofollow noopener noreferrer">y</a>' in page
+    assert '<img alt="a"' not in page and "![a](x" in page, "the image stays text"
+
+
+@pytest.mark.parametrize("where", ["description", "title"])
+def test_a_control_character_is_refused_with_its_line(
+    where: str, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = tmp_path / "content"
+    if where == "title":
+        entry = write_entry(content, "ctl", GOOD, raw_front=f"title: 'Bad \x02 title'\nmagnet: '{MAGNET}'\n")
+        line = 2
+    else:
+        entry = write_entry(content, "ctl", GOOD, body="Fine line.\n\nA \x02bad\x03 one.\n")
+        line = 7
+    assert _build_fails(content, tmp_path, config, capsys) == [
+        f"sitegen: error: {entry}:{line}: holds the control character U+0002; remove it "
+        "(an editor may show it as a box)"
+    ]
+
+
+def test_a_feed_that_cannot_be_written_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    content = tmp_path / "content"
+    write_entry(content, "fine", GOOD)
+    config = write_config(tmp_path / "mkdocs.yml", [TRACKER], site_name="Videos\x01", site_url="https://v.example.org/")
+    [error] = _build_fails(content, tmp_path, config, capsys)
+    assert error.startswith("sitegen: error: videoswarm: cannot write feed.xml: All strings must be XML compatible")

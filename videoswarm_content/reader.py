@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,10 @@ from .slugs import slug_problem
 #: libyaml's parser when PyYAML has it: YAML parsing was most of the site build's time.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CAPTION_KEYS = frozenset({"src", "lang", "label"})
+#: Characters XML 1.0 cannot hold (so the site's RSS feed could not be written), and that
+#: Python-Markdown uses as its own placeholders (``\x02``, ``\x03``): C0 controls but tab,
+#: newline and carriage return, DEL, and the non-characters U+FFFE and U+FFFF.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,13 @@ def read_front_matter(path: Path) -> FrontMatter:
         raise ContentError(f"not UTF-8 text ({error.reason} at byte {error.start})", path) from None
     except OSError as error:
         raise ContentError(f"cannot read it: {error.strerror}", path) from None
+    control = _CONTROL.search(text)
+    if control:
+        raise ContentError(
+            f"holds the control character U+{ord(control[0]):04X}; remove it (an editor may show it as a box)",
+            path,
+            text.count("\n", 0, control.start()) + 1,
+        )
     handler = YAMLHandler()
     if not handler.detect(text):
         raise ContentError("no YAML front matter: start the file with a '---' line, then title: and magnet:", path, 1)
