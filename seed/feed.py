@@ -339,31 +339,44 @@ def _video(
     magnets: list[object],
     allow_private: bool,
 ) -> FeedVideo:
-    """An item, with the first of ``magnets`` that is a ``magnet:`` URI parsed (a bad one is its problem)."""
-    magnet, problem = None, ""
-    text = next((m for m in magnets if _is_magnet(m)), None)
-    if text is not None:
-        try:
-            magnet = parse_magnet(text)
-        except MagnetError as error:
-            problem = f"its magnet link is not usable: {error}"
-    if magnet is not None and info_hash and magnet.info_hash != info_hash:
-        problem = f"its magnet link has info hash {magnet.info_hash}, but the feed says {info_hash}"
-        magnet = None
-    private = "" if magnet is None or allow_private else _private_host([*magnet.trackers, *magnet.web_seeds])
-    if private:
-        problem, magnet = f"its magnet link's trackers or web seeds name {private}", None
+    """An item: its usable magnet and ``.torrent`` URL, or the problem with them (the URL's first)."""
+    magnet, problem = _magnet(magnets, info_hash, allow_private)
     if magnet is not None:
         info_hash, size = magnet.info_hash, size if size is not None else magnet.size
-    torrent_url = None
-    if torrent:
-        try:
-            torrent_url = urljoin(url, torrent)
-            urlsplit(torrent_url).port  # noqa: B018 (raises ValueError on a bad port)
-        except ValueError as error:
-            torrent_url, problem = None, f"its .torrent URL {torrent!r} is not valid ({error})"
+    torrent_url, bad_url = _torrent_url(url, torrent)
     name = _one_line(title if isinstance(title, str) and title.strip() else info_hash or torrent or "untitled")
-    return FeedVideo(info_hash or torrent_url or name, name[:MAX_TITLE], torrent_url, info_hash, size, magnet, problem)
+    return FeedVideo(
+        info_hash or torrent_url or name, name[:MAX_TITLE], torrent_url, info_hash, size, magnet, bad_url or problem
+    )
+
+
+def _magnet(magnets: list[object], info_hash: str | None, allow_private: bool) -> tuple[Magnet | None, str]:
+    """The first of ``magnets`` that is a ``magnet:`` URI, parsed and checked, or why it cannot be used."""
+    text = next((m for m in magnets if _is_magnet(m)), None)
+    if text is None:
+        return None, ""
+    try:
+        magnet = parse_magnet(text)
+    except MagnetError as error:
+        return None, f"its magnet link is not usable: {error}"
+    if info_hash and magnet.info_hash != info_hash:
+        return None, f"its magnet link has info hash {magnet.info_hash}, but the feed says {info_hash}"
+    private = "" if allow_private else _private_host([*magnet.trackers, *magnet.web_seeds])
+    if private:
+        return None, f"its magnet link's trackers or web seeds name {private}"
+    return magnet, ""
+
+
+def _torrent_url(url: str, torrent: str | None) -> tuple[str | None, str]:
+    """The item's ``.torrent`` URL resolved against the feed's, or why it is not a valid URL."""
+    if not torrent:
+        return None, ""
+    try:
+        torrent_url = urljoin(url, torrent)
+        urlsplit(torrent_url).port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError as error:
+        return None, f"its .torrent URL {torrent!r} is not valid ({error})"
+    return torrent_url, ""
 
 
 def _one_line(value: object) -> str:

@@ -81,7 +81,7 @@ def info_hash(torrent_url: str) -> str:
 
 
 def follow(site: Site, name: str, state: Path) -> None:
-    done = seed("follow", site.feed, "--name", name, "--state", state)
+    done = seed("follow", "--allow-private", site.feed, "--name", name, "--state", state)
     assert done.returncode == 0, done.stderr
 
 
@@ -220,7 +220,10 @@ def test_a_trickling_feed_does_not_hold_up_another(sites: list[Site], tmp_path: 
     honest.publish([("Good", honest.torrent(make_video(tmp_path / "media" / "good.mp4", seconds=1)))])
     state = tmp_path / "state"
     try:
-        assert seed("follow", f"{slow.url}/feed.xml", "--name", "a-slow", "--state", state).returncode == 0
+        assert (
+            seed("follow", "--allow-private", f"{slow.url}/feed.xml", "--name", "a-slow", "--state", state).returncode
+            == 0
+        )
         follow(honest, "b-honest", state)
         slow.trickle = True
         mirror = SeedRun(state, "--follow-interval", "1", log=tmp_path / "mirror.log")
@@ -240,7 +243,10 @@ def test_failing_torrent_urls_are_not_fetched_at_every_poll(tmp_path: Path) -> N
     server.feed = server.feed.replace(b'url="/t/', f'url="{server.url}/t/'.encode())
     state = tmp_path / "state"
     try:
-        assert seed("follow", f"{server.url}/feed.xml", "--name", "many", "--state", state).returncode == 0
+        assert (
+            seed("follow", "--allow-private", f"{server.url}/feed.xml", "--name", "many", "--state", state).returncode
+            == 0
+        )
         mirror = SeedRun(state, "--follow-interval", "1", log=tmp_path / "mirror.log")
         try:
             mirror.wait_for("mirror: many: and ", timeout=120)
