@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .processes import ROOT
@@ -112,6 +112,15 @@ class SeedRun:
         done = seed("status", "--json", "--state", self.state)
         assert done.returncode == 0, done.stderr
         return {t["name"]: t for t in json.loads(done.stdout)["torrents"]}
+
+    def status_once(self, name: str, ready: Callable[[dict], bool], timeout: float = 15) -> dict:
+        """The torrent's status once ``ready`` holds (status.json is rewritten every second), or the last one."""
+        deadline = time.monotonic() + timeout
+        status = self.status()[name]
+        while not ready(status) and time.monotonic() < deadline:
+            time.sleep(0.25)
+            status = self.status()[name]
+        return status
 
     def stop(self, timeout: float = 15) -> int:
         """SIGTERM, as systemd and PaaS platforms stop it; returns the exit code."""
