@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from fastbencode import bdecode, bencode
@@ -100,8 +101,6 @@ _TAGS = st.sampled_from(["title", "link", "guid", "torrent:contentLength", "torr
 @given(items=st.lists(_JSON, max_size=3), tags=st.lists(st.tuples(_TAGS, _VALUE.map(str)), max_size=4))
 def test_any_feed_body_is_videos_or_a_feed_error(items: list[object], tags: list[tuple[str, str]]) -> None:
     """Whatever a JSON Feed's items hold, and whatever an RSS item's text: nothing but FeedError."""
-    from xml.sax.saxutils import escape
-
     with FeedServer() as server, feed.client(allow_private=True) as http:
         server.routes["/feed.json"] = json_feed(*items)
         server.routes["/feed.xml"] = rss("".join(f"<{t}>{escape(v)}</{t}>" for t, v in tags))

@@ -6,11 +6,12 @@ It records every path requested, so a test can show that a refused address got n
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape, quoteattr
+
+from .static import ServedFromThread
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Answer:
     trickle: float = 0.0
 
 
-class FeedServer:
+class FeedServer(ServedFromThread):
     """Serves :attr:`routes` (path → :class:`Answer`) on ``host`` and an ephemeral port, from a thread."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -52,23 +53,7 @@ class FeedServer:
             def log_message(self, format: str, *args: object) -> None:
                 """Quiet: a test's output should show its failure, not every GET."""
 
-        self._server = ThreadingHTTPServer((host, 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="feed-server", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FeedServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        super().__init__(ThreadingHTTPServer((host, 0), Handler), "feed-server")
 
 
 def rss(*items: str) -> Answer:

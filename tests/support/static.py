@@ -11,6 +11,7 @@ import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 
 from .processes import ROOT
 
@@ -34,22 +35,20 @@ class _Handler(SimpleHTTPRequestHandler):
         super().end_headers()
 
 
-class StaticSite:
-    """Serves ``tests/support/pages`` on an ephemeral loopback port from a thread."""
+class ServedFromThread:
+    """A test HTTP server run from a daemon thread while in its ``with`` block."""
 
-    def __init__(self, directory: Path = PAGES, headers: dict[str, str] | None = None, host: str = "127.0.0.1") -> None:
-        """``headers`` go on every response (e.g. a Content-Security-Policy); ``host`` is the address to serve on."""
-        self._server = ThreadingHTTPServer((host, 0), partial(_Handler, directory=str(directory)))
-        self._server.extra_headers = headers or {}  # type: ignore[attr-defined]
+    def __init__(self, server: ThreadingHTTPServer, name: str) -> None:
+        self._server = server
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="static-site", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def __enter__(self) -> StaticSite:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -57,3 +56,13 @@ class StaticSite:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+class StaticSite(ServedFromThread):
+    """Serves ``tests/support/pages`` on an ephemeral loopback port from a thread."""
+
+    def __init__(self, directory: Path = PAGES, headers: dict[str, str] | None = None, host: str = "127.0.0.1") -> None:
+        """``headers`` go on every response (e.g. a Content-Security-Policy); ``host`` is the address to serve on."""
+        server = ThreadingHTTPServer((host, 0), partial(_Handler, directory=str(directory)))
+        server.extra_headers = headers or {}  # type: ignore[attr-defined]
+        super().__init__(server, "static-site")
