@@ -451,7 +451,7 @@ def test_a_magnet_only_item_is_mirrored_with_metadata_from_its_peers(tmp_path: P
             mirror.wait_for("mirror: magnets: magnet.mp4 complete and checked", timeout=120)
             took = time.monotonic() - started
             print(f"seed follow to seeding, magnet only ({video.stat().st_size} bytes): {took:.1f} s")
-            status = mirror.status()["magnet.mp4"]
+            status = mirror.status_once("magnet.mp4", lambda s: s["state"] == "seeding")
             assert status["state"] == "seeding" and status["source"] == "magnets"
             assert status["info_hash"] == parse_magnet(uri).info_hash
             [copy] = (state / "mirror" / "data").glob("*/magnet.mp4")
