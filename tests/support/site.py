@@ -101,15 +101,17 @@ def write_config(
     site_name: str = "Test videos",
     theme: dict[str, object] | None = None,
     site_url: str | None = None,
+    **options: object,
 ) -> Path:
     """A mkdocs.yml like the project's, with the test's trackers and no STUN server.
-    No ``theme`` means the plugin's own; ``site_url`` turns on the sharing metadata."""
+    No ``theme`` means the plugin's own; ``site_url`` turns on the sharing metadata;
+    ``options`` are more of the plugin's (``site_mirrors=[...]``)."""
     config: dict[str, object] = {"site_name": site_name}
     if site_url:
         config["site_url"] = site_url
     if theme:
         config["theme"] = theme
-    config["plugins"] = [{"videoswarm": {"trackers": list(trackers), "ice_servers": []}}]
+    config["plugins"] = [{"videoswarm": {"trackers": list(trackers), "ice_servers": [], **options}}]
     path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     return path
 
