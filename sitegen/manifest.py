@@ -19,9 +19,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from markupsafe import escape
-
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from markupsafe import escape
 
 from videoswarm_content.manifest import PATH, FileEntry, Manifest, dumps, path_problem
 

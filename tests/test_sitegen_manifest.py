@@ -1,4 +1,4 @@
-"""``site.json``: the signed manifest of a built site, the key that signs it, and where pages say the site also lives."""
+"""``site.json``: the signed manifest of a built site, its signing key, and where pages say the site also lives."""
 
 from __future__ import annotations
 
