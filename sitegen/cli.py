@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException
@@ -19,6 +20,8 @@ from videoswarm_content.errors import ContentError
 
 from .bundle import WEBTORRENT_VERSION, cache_dir, load_bundle
 from .errors import SitegenError
+from .plugin import VideoswarmPlugin
+from .signing import keygen, load_key, public_key
 
 _DESCRIPTION = """\
 Build a static video site from a folder of Markdown entries, one <slug>.md per video
@@ -44,9 +47,24 @@ def main(argv: list[str] | None = None) -> int:
         (["--content"], "DIR", "content", "folder of <slug>.md entries (default: content/)"),
         (["--out"], "DIR", "site", "where the site goes; replaced as a whole (default: site/)"),
         (["-f", "--config-file"], "FILE", "mkdocs.yml", "the mkdocs configuration (default: mkdocs.yml)"),
+        (
+            ["--sign"],
+            "KEYFILE",
+            os.environ.get("SITEGEN_SIGNING_KEY", ""),
+            "sign site.json with this private key from `sitegen keygen` "
+            "[SITEGEN_SIGNING_KEY, default: none, an unsigned site.json]",
+        ),
     ):
-        build.add_argument(*flags, metavar=metavar, type=Path, default=Path(default), help=text)
+        build.add_argument(*flags, metavar=metavar, type=Path, default=Path(default) if default else None, help=text)
     build.add_argument("-v", "--verbose", action="store_true", help="show mkdocs' progress messages")
+    keygen_cmd = commands.add_parser(
+        "keygen",
+        help="make the publisher's Ed25519 key pair for `sitegen build --sign`; prints the public key",
+        description="Write a new private key to KEYFILE (owner-only, never over an existing file) and print "
+        "its public key, which every page, feed and site.json then publishes for mirrors to pin. "
+        "Keep KEYFILE secret and backed up: mirrors refuse a site signed by another key.",
+    )
+    keygen_cmd.add_argument("keyfile", metavar="KEYFILE", type=Path)
     commands.add_parser(
         "fetch",
         help=f"download and verify the webtorrent {WEBTORRENT_VERSION} bundle into the "
@@ -57,9 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "fetch":
             load_bundle(fetch=True)
             print(f"webtorrent {WEBTORRENT_VERSION} verified in {cache_dir()}")
+        elif args.command == "keygen":
+            print(public_key(keygen(args.keyfile)))
         else:
+            key = load_key(args.sign) if args.sign is not None else None
             _configure_logging(args.verbose)
-            build_site(args.content, args.out, args.config_file)
+            build_site(args.content, args.out, args.config_file, key)
     except Abort:
         return 1  # mkdocs has logged the plugin's error through our handler already
     except (ContentError, MkDocsException, OSError) as error:
@@ -68,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def build_site(content: Path, out: Path, config_file: Path) -> None:
-    """Build into a temporary folder next to ``out``, then swap it in."""
+def build_site(content: Path, out: Path, config_file: Path, key: Ed25519PrivateKey | None = None) -> None:
+    """Build into a temporary folder next to ``out``, then swap it in; ``key`` signs its site.json."""
     if not config_file.is_file():
         raise SitegenError("configuration file not found", config_file)
     if not content.is_dir():
@@ -82,6 +103,9 @@ def build_site(content: Path, out: Path, config_file: Path) -> None:
             config = load_config(
                 stream, config_file_path=str(config_file), docs_dir=str(content.resolve()), site_dir=str(staging)
             )
+        for plugin in config.plugins.values():
+            if isinstance(plugin, VideoswarmPlugin):
+                plugin.signing_key = key
         mkdocs_build(config)
         _swap(staging, out)
     finally:

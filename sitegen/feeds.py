@@ -9,6 +9,11 @@ magnet (trackers and web seeds included) as ezRSS's ``<torrent:magnetURI>``. fee
 extension here.
 The poster is a Media RSS ``<media:thumbnail>``. JSON Feed has no torrent field, so the
 ``.torrent`` is an attachment with the same MIME type (the spec's way for any file).
+
+Both feeds name the publisher's public key and the site's full copies (``site_mirrors:``),
+so a follower can pin the key from the feed it starts with: in RSS as
+``<videoswarm:siteKey>`` and ``<videoswarm:siteMirror>`` on the channel, in JSON Feed as
+the ``_videoswarm`` extension object (the spec's form for extensions: a leading ``_``).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -23,6 +29,7 @@ from feedgen.util import xml_elem
 from markupsafe import escape
 
 from videoswarm_content.entry import Entry
+from videoswarm_content.manifest import PATH as MANIFEST_PATH
 
 from .metadata import safe_json
 
@@ -32,6 +39,8 @@ JSON_PATH = "feed.json"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 #: ezRSS's torrent namespace, which torrent sites' feeds and their readers use.
 TORRENT_NS = "http://xmlns.ezrss.it/0.1/"
+#: Our own namespace, for the site's key, copies and manifest.
+VIDEOSWARM_NS = "urn:videoswarm:site:1"
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,8 @@ class Site:
     name: str
     url: str  # ends in '/'
     description: str
+    public_key: str | None = None  # ``ed25519:<base64>``, see videoswarm_content.manifest
+    site_mirrors: tuple[str, ...] = ()
 
 
 def discovery_tags(site_url: str, title: str) -> str:
@@ -67,6 +78,8 @@ def discovery_tags(site_url: str, title: str) -> str:
 def rss(site: Site, items: Sequence[FeedItem]) -> bytes:
     feed = FeedGenerator()
     feed.register_extension("torrent", _TorrentNamespace, _TorrentItem)
+    feed.register_extension("videoswarm", _SiteChannel)
+    feed.videoswarm.site = site
     feed.load_extension("media")
     feed.title(site.name)
     # In this order: feedgen takes the channel's <link> from the last link given.
@@ -107,6 +120,11 @@ def json_feed(site: Site, items: Sequence[FeedItem]) -> bytes:
         "home_page_url": site.url,
         "feed_url": site.url + JSON_PATH,
         "description": site.description,
+        "_videoswarm": {
+            "site_key": site.public_key,
+            "site_mirrors": list(site.site_mirrors),
+            "manifest_url": site.url + MANIFEST_PATH,
+        },
         "items": [_json_item(item) for item in items],
     }
     return safe_json(feed).encode() + b"\n"
@@ -164,3 +182,21 @@ class _TorrentItem(BaseEntryExtension):  # type: ignore[misc]
             if value is not None:
                 xml_elem(f"{{{TORRENT_NS}}}{name}", item).text = str(value)
         return item
+
+
+class _SiteChannel(BaseExtension):  # type: ignore[misc]
+    """``<videoswarm:siteKey>``, one ``<videoswarm:siteMirror>`` per copy and ``<videoswarm:manifest>``."""
+
+    site: Site
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"videoswarm": VIDEOSWARM_NS}
+
+    def extend_rss(self, feed: Any) -> Any:
+        channel = feed[0]
+        if self.site.public_key is not None:
+            xml_elem(f"{{{VIDEOSWARM_NS}}}siteKey", channel).text = self.site.public_key
+        for url in self.site.site_mirrors:
+            xml_elem(f"{{{VIDEOSWARM_NS}}}siteMirror", channel).text = url
+        xml_elem(f"{{{VIDEOSWARM_NS}}}manifest", channel).text = self.site.url + MANIFEST_PATH
+        return feed

@@ -13,7 +13,8 @@ poster and torrent it names from the build, and adds generated pages in their pl
 - ``assets/``: our scripts and styles, and webtorrent's verified browser bundle;
 - ``sw.js``: the service worker that streams torrents to ``<video>``;
 - ``allowlist.txt``: every info hash, for the tracker's ``TRACKER_ALLOWLIST``;
-- ``csp.txt``: the Content-Security-Policy the site works under (see :mod:`sitegen.csp`).
+- ``csp.txt``: the Content-Security-Policy the site works under (see :mod:`sitegen.csp`);
+- ``site.json``, last: every file of the site, hashed and signed (see :mod:`sitegen.manifest`).
 
 Pages render with the configured theme, by default Videoswarm's own (:mod:`sitegen.theme`):
 the templates in ``templates/videoswarm/`` extend its ``main.html`` and fill
@@ -28,13 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastbencode import bdecode
 from markupsafe import Markup, escape
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.theme import Theme
@@ -52,8 +54,10 @@ from .csp import inline_script_hashes, policy
 from .description import DescriptionError, DescriptionRenderer
 from .errors import SitegenError
 from .feeds import JSON_PATH, RSS_PATH, FeedItem, Site, discovery_tags, json_feed, rss
+from .manifest import check_site_mirror, head_tags, write_manifest
 from .metadata import VideoLinks, VideoMetadata, video_metadata
 from .mirrors import check_mirror, torrent_with_web_seeds, with_mirrors
+from .signing import public_key
 from .tags import Tag, group_by_tag, tag_slug
 
 log = logging.getLogger("mkdocs.plugins.videoswarm")
@@ -107,6 +111,8 @@ class VideoswarmConfig(Config):  # type: ignore[no-untyped-call]  # mkdocs' Conf
     mirrors = c.ListOfItems(c.Type(str), default=[])
     #: How many videos ``feed.xml`` and ``feed.json`` list, newest first; 0 for all.
     feed_limit = c.Type(int, default=0)
+    #: https URLs of full copies of the site (not web seeds): in the footer, the feeds, site.json and <link>s.
+    site_mirrors = c.ListOfItems(c.Type(str), default=[])
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,9 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
         #: Each slug's description as plain text, and its sharing metadata: made once, shown on several pages.
         self._excerpts: dict[str, str] = {}
         self._metadata: dict[str, VideoMetadata] = {}
+        #: The publisher's key, which ``sitegen build --sign`` sets; None builds an unsigned site.json.
+        self.signing_key: Ed25519PrivateKey | None = None
+        self._site_mirrors: list[str] = []
 
     # --- mkdocs events, in build order ---
 
@@ -148,6 +157,7 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
         try:
             for url in self.config.mirrors:
                 check_mirror(url)
+            self._site_mirrors = [check_site_mirror(url) for url in self.config.site_mirrors]
         except SitegenError as error:
             raise PluginError(str(error)) from None
         if self.config.feed_limit < 0:
@@ -235,6 +245,10 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
         if self._progress is not None:
             self._progress.reset()
             self._progress.set_description("Writing pages")
+        # For the footer of every page (404.html too): where else the site lives.
+        env.globals["videoswarm_site_mirrors"] = [
+            {"url": url, "label": url.split("://", 1)[1].rstrip("/")} for url in self._site_mirrors
+        ]
         return env
 
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str | None:
@@ -269,14 +283,17 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
         self._script_hashes |= inline_script_hashes(output)
         if self._progress is not None:
             self._progress.update()
-        if config.site_url and "</head>" in output:
-            output = output.replace("</head>", discovery_tags(_base(config.site_url), config.site_name) + "</head>", 1)
+        head = discovery_tags(_base(config.site_url), config.site_name) if config.site_url else ""
+        head += head_tags(page.url, self._site_mirrors, self._public_key())
+        if head and "</head>" in output:
+            output = output.replace("</head>", head + "</head>", 1)
         return output
 
     def on_post_template(self, output_content: str, template_name: str, config: MkDocsConfig) -> str:
         self._script_hashes |= inline_script_hashes(output_content)
         return output_content
 
+    @event_priority(-100)  # after every other plugin's files: site.json lists them all
     def on_post_build(self, config: MkDocsConfig) -> None:
         self._close_progress()
         if not config.site_url:
@@ -289,11 +306,23 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
             path = Path(config.site_dir) / self.config.csp
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(policy(self._script_hashes, self.config.trackers) + "\n")
+        if self.signing_key is None:
+            log.warning(
+                "videoswarm: no signing key (sitegen build --sign KEYFILE, or SITEGEN_SIGNING_KEY; make one with "
+                "sitegen keygen), so site.json is unsigned and mirrors cannot copy the site"
+            )
+        try:
+            write_manifest(Path(config.site_dir), config.site_url, self._site_mirrors, self.signing_key)
+        except SitegenError as error:
+            raise PluginError(str(error)) from None
 
     def on_build_error(self, error: Exception) -> None:
         self._close_progress()
 
     # --- helpers ---
+
+    def _public_key(self) -> str | None:
+        return public_key(self.signing_key) if self.signing_key is not None else None
 
     def _close_progress(self) -> None:
         if self._progress is not None:
@@ -413,7 +442,13 @@ class VideoswarmPlugin(BasePlugin[VideoswarmConfig]):  # type: ignore[no-untyped
         if not config.site_url:
             return []
         base = _base(config.site_url)
-        site = Site(config.site_name, base, config.site_description or f"Videos from {config.site_name}")
+        site = Site(
+            config.site_name,
+            base,
+            config.site_description or f"Videos from {config.site_name}",
+            self._public_key(),
+            tuple(self._site_mirrors),
+        )
         entries = self._entries[: self.config.feed_limit] if self.config.feed_limit else self._entries
         items = [
             FeedItem(

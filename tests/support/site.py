@@ -102,15 +102,17 @@ def write_config(
     theme: dict[str, object] | None = None,
     site_url: str | None = None,
     ice_servers: list[dict[str, object]] | None = [],  # noqa: B006  # never mutated; None: the site's default
+    **options: object,
 ) -> Path:
     """A mkdocs.yml like the project's, with the test's trackers and no STUN server (or ``ice_servers``).
-    No ``theme`` means the plugin's own; ``site_url`` turns on the sharing metadata."""
+    No ``theme`` means the plugin's own; ``site_url`` turns on the sharing metadata;
+    ``options`` are more of the plugin's (``site_mirrors=[...]``)."""
     config: dict[str, object] = {"site_name": site_name}
     if site_url:
         config["site_url"] = site_url
     if theme:
         config["theme"] = theme
-    plugin: dict[str, object] = {"trackers": list(trackers)}
+    plugin: dict[str, object] = {"trackers": list(trackers), **options}
     if ice_servers is not None:
         plugin["ice_servers"] = ice_servers
     config["plugins"] = [{"videoswarm": plugin}]
