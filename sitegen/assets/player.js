@@ -198,13 +198,31 @@ export async function peerRoutes (torrent) {
   }))
 }
 
-/** What keeps a browser from fetching from peers, or null. */
-export function browserProblem () {
-  if (typeof RTCPeerConnection === 'undefined') {
+/**
+ * What this browser has, found by feature detection and never by user agent. Peers need
+ * WebRTC and a service worker (the <video> streams the torrent from it); MediaSource is
+ * not on that path, so iOS Safari, which has it only as ManagedMediaSource (17.1+), plays
+ * from peers like the others. Both are reported for the support table (docs/site.md).
+ * Measured in the suite (tests/test_engines.py): Firefox ESR 153 has all but
+ * ManagedMediaSource; Debian's WebKitGTK 2.50 has no WebRTC, so it plays over HTTP.
+ */
+export function features () {
+  return {
+    webrtc: typeof RTCPeerConnection === 'function',
+    serviceWorker: 'serviceWorker' in navigator && window.isSecureContext,
+    mediaSource: typeof MediaSource === 'function',
+    managedMediaSource: typeof ManagedMediaSource === 'function'
+  }
+}
+
+/** What keeps a browser from fetching from peers, or null (the HTTP fallback plays regardless). */
+export function browserProblem (has = features()) {
+  if (!has.webrtc) {
     return 'This browser has no WebRTC, so it cannot fetch videos from other viewers. Try a current Firefox, Chrome or Safari.'
   }
-  if (!('serviceWorker' in navigator)) {
-    return 'This browser cannot stream here: service workers need a secure (https) page and a browser that allows them.'
+  if (!has.serviceWorker) {
+    return 'This browser cannot stream from peers here, since service workers need a secure (https) page and a browser ' +
+      'that allows them (not every in-app browser does).'
   }
   return null
 }
@@ -229,7 +247,7 @@ const MODES = {
  * opts: magnet (string), torrentUrl (optional .torrent next to the page), announce (tracker
  * URLs to add), webSeeds (HTTP URLs of the file besides the magnet's ws=), iceServers, poster.
  * Returns a state object, also exposed as window.videoswarm.player:
- * status, message, mode ('http', 'http-only', 'p2p'), torrent, bytes ({ peers, http }) and
+ * status, message, mode ('http', 'http-only', 'p2p'), features (what the path was chosen by), torrent, bytes ({ peers, http }) and
  * offload (the share from peers) for the offload figure, and where the time went, in ms since
  * navigation: addedAt (bundle and .torrent loaded, torrent added), workerAt (service worker in
  * control), peerAt (first peer connected), metadataAt (torrent ready), firstFrameAt.
@@ -255,7 +273,8 @@ export function play (container, opts) {
   }
   const player = new Player(container, opts, state, say)
   const webSeeds = webSeedUrls(opts.magnet, opts.webSeeds)
-  const peerProblem = browserProblem()
+  state.features = features()
+  const peerProblem = browserProblem(state.features)
   if (webSeeds.length) {
     player.playHttp(webSeeds, peerProblem ? 'http-only' : 'http')
     if (peerProblem) {
@@ -299,8 +318,11 @@ class Player {
     video.playsInline = true
     const firstFrame = () => { this.state.firstFrameAt ??= performance.now() }
     if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(firstFrame)
-    else video.addEventListener('playing', firstFrame, { once: true })
-    video.addEventListener('playing', () => this.say('playing', ''), { once: true })
+    // WebKitGTK 2.50 has requestVideoFrameCallback but never calls it back (under Xvfb):
+    // a clock that moves means a frame was shown.
+    const moved = () => { if (video.currentTime > 0) { firstFrame(); video.removeEventListener('timeupdate', moved) } }
+    video.addEventListener(video.requestVideoFrameCallback ? 'timeupdate' : 'playing', moved)
+    video.addEventListener('playing', () => this.say('playing', this.note || ''), { once: true })
     video.addEventListener('error', () => { if (video === this.video) this.failed() })
   }
 
@@ -332,7 +354,9 @@ class Player {
     if (this.modeLabel) this.modeLabel.textContent = MODES[mode]
   }
 
+  /** Why the player is on this path: said now, and still said once the video plays. */
   explain (text) {
+    this.note = text
     this.say(this.state.status === 'playing' ? 'playing' : 'starting', text)
   }
 
