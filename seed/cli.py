@@ -5,19 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from . import follow, status
+from . import follow, settings, status
 from .add import AddOptions, add
 from .errors import SeedError
 from .run import RunOptions, run
 from .session import Options
-from .state import State, default_state_dir
+from .state import State
 
 _DESCRIPTION = """\
 Seed videos to browsers (WebRTC, through WebTorrent trackers) and to BitTorrent
@@ -29,8 +28,6 @@ clients (TCP/uTP, through HTTP trackers) with one libtorrent session.
   seed follow SITE_OR_FEED_URL     mirror a whole site: `seed run` downloads and seeds its videos
   seed unfollow NAME               stop mirroring a site
 """
-
-_STATE_HELP = "the seeder's state directory [SEED_STATE, default: ~/.local/share/videoswarm/seed on Linux]"
 
 _ADD_EPILOG = """\
 Each FILE becomes a v1 torrent (what browsers' webtorrent understands), stored in the
@@ -59,8 +56,6 @@ line per torrent is printed every --status-interval seconds and written to
 example:
   seed run --listen 0.0.0.0:6881 --webseed-port 8080
 """
-
-_ADDRESS = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})s?\Z")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,8 +188,8 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    """Environment variables are string defaults, so argparse checks them like flags."""
+def _parser(environ: Mapping[str, str] = os.environ) -> argparse.ArgumentParser:
+    """Each command's options come from :mod:`seed.settings`, their variables from ``environ``."""
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="seed",
@@ -212,26 +207,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     add_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE", help="video files (.mp4, .webm, ...)")
-    add_cmd.add_argument(
-        "--tracker",
-        action="append",
-        required=True,
-        metavar="URL",
-        help="a ws://, wss://, http:// or https:// tracker; repeat for several (at least one)",
-    )
-    add_cmd.add_argument(
-        "--webseed",
-        action="append",
-        metavar="URL",
-        help="base URL of an HTTP web seed serving the files by name; repeatable",
-    )
-    _env_option(add_cmd, "--content", "SEED_CONTENT", "content", "DIR", Path, "where the <slug>.md entries go")
-    add_cmd.add_argument(
-        "--transcode",
-        action="store_true",
-        help="make an H.264/AAC MP4 of a video browsers cannot play (HEVC, ProRes, MKV, AVI...) and seed that copy",
-    )
-    add_cmd.add_argument("-q", "--quiet", action="store_true", help="no progress bar while hashing or transcoding")
+    _options(add_cmd, "add", environ)
     add_cmd.set_defaults(handler=_add)
 
     run_cmd = commands.add_parser(
@@ -241,81 +217,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_RUN_EPILOG,
         formatter_class=formatter,
     )
-    _env_option(
-        run_cmd,
-        "--listen",
-        "SEED_LISTEN",
-        "0.0.0.0:6881,[::]:6881",
-        "ADDR:PORT",
-        _listen,
-        "BitTorrent TCP/uTP interfaces, comma-separated",
-    )
-    _env_option(
-        run_cmd,
-        "--stun-server",
-        "SEED_STUN_SERVER",
-        None,
-        "HOST:PORT",
-        _stun,
-        "STUN server for WebRTC; '' disables STUN",
-        shown="libtorrent's, a public Google server",
-    )
-    _env_option(
-        run_cmd,
-        "--webseed-port",
-        "SEED_WEBSEED_PORT",
-        None,
-        "PORT",
-        _port,
-        "also serve the seeded files over HTTP (Range, CORS) on this port, at /<file name>",
-        shown="off",
-    )
-    _env_option(
-        run_cmd,
-        "--webseed-host",
-        "SEED_WEBSEED_HOST",
-        "127.0.0.1",
-        "ADDR",
-        str,
-        "interface for the web seed; put a TLS reverse proxy in front of it",
-    )
-    _env_option(
-        run_cmd,
-        "--status-interval",
-        "SEED_STATUS_INTERVAL",
-        "30",
-        "SECONDS",
-        _seconds,
-        "seconds between status reports",
-    )
-    _env_option(
-        run_cmd,
-        "--follow-interval",
-        "SEED_FOLLOW_INTERVAL",
-        "600",
-        "SECONDS",
-        _seconds,
-        "seconds between two polls of each followed feed",
-    )
-    _env_option(
-        run_cmd,
-        "--mirror-grace",
-        "SEED_MIRROR_GRACE",
-        "86400",
-        "SECONDS",
-        _seconds,
-        "how long a mirrored video that left its feed is kept before its data is deleted",
-        shown="86400, a day",
-    )
-    _env_option(
-        run_cmd,
-        "--metadata-timeout",
-        "SEED_METADATA_TIMEOUT",
-        "60",
-        "SECONDS",
-        _seconds,
-        "how long the peers of a feed item that gives only a magnet link have to send its metadata",
-    )
+    _options(run_cmd, "run", environ)
     run_cmd.set_defaults(handler=_run)
 
     status_cmd = commands.add_parser(
@@ -325,7 +227,7 @@ def _parser() -> argparse.ArgumentParser:
         "peers, upload rate and total uploaded. Exits 1 if no seeder "
         "is running.",
     )
-    status_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+    _options(status_cmd, "status", environ)
     status_cmd.set_defaults(handler=_status)
 
     follow_cmd = commands.add_parser(
@@ -336,20 +238,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     follow_cmd.add_argument("url", nargs="?", metavar="SITE_OR_FEED_URL", help="the site's address or its feed's")
-    follow_cmd.add_argument("--name", help="what to call the subscription [default: the site's host name]")
-    follow_cmd.add_argument(
-        "--max-size",
-        type=_size,
-        metavar="SIZE",
-        help="most video this subscription may hold, newest first, e.g. 50G [default: no limit]",
-    )
-    follow_cmd.add_argument("--latest", type=_count, metavar="N", help="mirror only the newest N videos")
-    follow_cmd.add_argument("--list", action="store_true", help="list the sites followed")
-    follow_cmd.add_argument(
-        "--allow-private",
-        action="store_true",
-        help="let its URLs reach private addresses: loopback, the LAN (off: a feed could probe your network)",
-    )
+    _options(follow_cmd, "follow", environ)
     follow_cmd.set_defaults(handler=_follow)
 
     unfollow_cmd = commands.add_parser(
@@ -359,77 +248,15 @@ def _parser() -> argparse.ArgumentParser:
         "videos after the grace period (--mirror-grace).",
     )
     unfollow_cmd.add_argument("name", metavar="NAME", help="the subscription's name or URL (see seed follow --list)")
+    _options(unfollow_cmd, "unfollow", environ)
     unfollow_cmd.set_defaults(handler=_unfollow)
 
-    for command in (add_cmd, run_cmd, status_cmd, follow_cmd, unfollow_cmd):
-        command.add_argument("--state", type=Path, metavar="DIR", default=default_state_dir(), help=_STATE_HELP)
     return parser
 
 
-def _env_option(
-    command: argparse.ArgumentParser,
-    flag: str,
-    env: str,
-    default: str | None,
-    metavar: str,
-    kind: Callable[[str], object],
-    text: str,
-    shown: str | None = None,
-) -> None:
-    """An option that ``env`` sets too, declared once: its help names the variable and the default."""
-    command.add_argument(
-        flag,
-        type=kind,
-        metavar=metavar,
-        default=os.environ.get(env, default),
-        help=f"{text} [{env}, default: {shown or default}]",
-    )
-
-
-def _listen(text: str) -> str:
-    items = [item.strip() for item in text.split(",")]
-    bad = [item for item in items if not (match := _ADDRESS.match(item)) or not 0 <= int(match[2]) <= 65535]
-    if bad or not items:
-        raise argparse.ArgumentTypeError(f"{bad[0] if bad else text!r} is not ADDR:PORT (e.g. 0.0.0.0:6881, [::]:6881)")
-    return ",".join(items)
-
-
-def _stun(text: str) -> str:
-    if text and not _ADDRESS.match(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (e.g. stun.example.org:3478), nor '' for none")
-    return text
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
-    return int(text)
-
-
-def _size(text: str) -> int:
-    try:
-        value = follow.parse_size(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive size")
-    return value
-
-
-def _count(text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
-    return value
+def _options(command: argparse.ArgumentParser, name: str, environ: Mapping[str, str]) -> None:
+    for setting in settings.of(name):
+        command.add_argument(*setting.flags, **setting.argument(environ))
 
 
 if __name__ == "__main__":

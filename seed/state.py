@@ -1,6 +1,6 @@
 """The state directory: what ``seed add`` records and ``seed run`` seeds.
 
-Layout (one directory per seeder, ``SEED_STATE`` or the user's data directory)::
+Layout (one directory per seeder, ``--state``: see ``seed/settings.py``)::
 
     seed-state.json          {"format": 1}: marks the directory as ours
     torrents/<hash>.torrent  the v1 .torrent, exactly as hashed
@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import libtorrent as lt
-import platformdirs
 
 from videoswarm_content.files import atomic_write, writable_problem
 
@@ -34,14 +33,6 @@ from .errors import SeedError
 
 FORMAT = 1
 _MARKER = "seed-state.json"
-
-
-def default_state_dir() -> Path:
-    """``$SEED_STATE``, else ``<user data dir>/videoswarm/seed``."""
-    configured = os.environ.get("SEED_STATE")
-    if configured:
-        return Path(configured)
-    return Path(platformdirs.user_data_dir("videoswarm")) / "seed"
 
 
 @dataclass(frozen=True)

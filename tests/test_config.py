@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from seed import configdoc as seed_configdoc
+from seed.settings import SETTINGS
 from tests.support.processes import ROOT, Server, _wait_until, free_port, start_tracker
 from tests.support.wsclient import Peer, random_id, text
 from tracker_app import configdoc
@@ -113,6 +115,15 @@ def test_the_configuration_doc_is_generated_from_the_settings() -> None:
     )
     for declared in declarations():
         assert f"| `{declared.env}` |" in document
+
+
+def test_the_configuration_doc_is_generated_from_the_seeder_settings() -> None:
+    document = (ROOT / "docs/configuration.md").read_text()
+    assert seed_configdoc.update(document) == document, (
+        "docs/configuration.md is stale: run `python -m seed.configdoc docs/configuration.md`"
+    )
+    for setting in SETTINGS:
+        assert f"`{setting.flag}" in document
 
 
 def test_workers_get_the_flags_and_the_unknown_variable_warning_is_logged(redis_url: str) -> None:

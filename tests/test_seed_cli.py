@@ -13,6 +13,8 @@ from urllib.parse import unquote
 
 import pytest
 
+from seed import settings
+from seed.cli import _parser
 from tests.support.seeder import add, make_clip, seed
 from videoswarm_content.reader import load_entry
 
@@ -205,6 +207,35 @@ def test_bad_run_flags_are_usage_errors(state: Path) -> None:
     assert done.returncode == 2 and "'6881' is not ADDR:PORT" in done.stderr
     done = seed("run", "--state", state, env={"SEED_WEBSEED_PORT": "http"})
     assert done.returncode == 2 and "'http' is not a port number" in done.stderr
+
+
+#: A value for each seeder variable, none of them its default.
+ENV_VALUES = {
+    "SEED_STATE": "/srv/seed",
+    "SEED_CONTENT": "/srv/content",
+    "SEED_LISTEN": "127.0.0.1:7000",
+    "SEED_STUN_SERVER": "stun.example.org:3478",
+    "SEED_WEBSEED_PORT": "8080",
+    "SEED_WEBSEED_HOST": "0.0.0.0",
+    "SEED_STATUS_INTERVAL": "5",
+    "SEED_FOLLOW_INTERVAL": "120",
+    "SEED_MIRROR_GRACE": "3600",
+    "SEED_METADATA_TIMEOUT": "15",
+}
+
+
+@pytest.mark.parametrize("setting", [setting for setting in settings.SETTINGS if setting.env], ids=lambda s: s.env)
+def test_each_variable_sets_its_option(setting: settings.Setting) -> None:
+    assert {s.env for s in settings.SETTINGS if s.env} == set(ENV_VALUES)
+    assert setting.env and setting.parse
+    value = ENV_VALUES[setting.env]
+    for command in setting.commands:
+        required = {"add": ["x.mp4", "--tracker", "ws://t"], "unfollow": ["x"]}.get(command, [])
+        default = getattr(_parser({}).parse_args([command, *required]), setting.dest)
+        assert getattr(_parser({setting.env: value}).parse_args([command, *required]), setting.dest) == (
+            setting.parse(value)
+        )
+        assert default != setting.parse(value)
 
 
 def test_help_explains_each_command() -> None:

@@ -7,6 +7,7 @@ marker comments; ``tests/test_config.py`` fails while the file differs from what
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from tracker_app.config import Declaration, declarations
@@ -40,25 +41,35 @@ def _meaning(declared: Declaration) -> str:
 
 def update(document: str) -> str:
     """``document`` with the text between the markers replaced by :func:`table`."""
+    return splice(document, BEGIN, END, table())
+
+
+def splice(document: str, begin: str, end: str, text: str) -> str:
+    """``document`` with ``text`` between the lines ``begin`` and ``end``: the seeder's table uses it too."""
     try:
-        head, rest = document.split(BEGIN + "\n", 1)
-        _, tail = rest.split(END, 1)
+        head, rest = document.split(begin + "\n", 1)
+        _, tail = rest.split(end, 1)
     except ValueError:
-        raise ValueError(f"the markers {BEGIN!r} and {END!r} are missing") from None
-    return f"{head}{BEGIN}\n{table()}{END}{tail}"
+        raise ValueError(f"the markers {begin!r} and {end!r} are missing") from None
+    return f"{head}{begin}\n{text}{end}{tail}"
 
 
-def main(argv: list[str]) -> int:
+def rewrite(argv: list[str], module: str, make: Callable[[str], str]) -> int:
+    """``python -m <module> FILE``: ``FILE`` rewritten by ``make``, or one line naming the problem."""
     if len(argv) != 1:
-        print("usage: python -m tracker_app.configdoc docs/configuration.md", file=sys.stderr)
+        print(f"usage: python -m {module} docs/configuration.md", file=sys.stderr)
         return 2
     path = Path(argv[0])
     try:
-        path.write_text(update(path.read_text()))
+        path.write_text(make(path.read_text()))
     except (OSError, ValueError) as error:
         print(f"configdoc: error: {path}: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return rewrite(argv, "tracker_app.configdoc", update)
 
 
 if __name__ == "__main__":
