@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench import loadgen  # noqa: E402
 from bench.measure import cpu_seconds, pin, tree  # noqa: E402
 from tests.support.processes import Server, start_redis, start_reference, start_tracker  # noqa: E402
+from tests.test_build import COMPILED_ENV, COMPILED_TREE  # noqa: E402
 
 #: Load-generator peers announce tens of times a second, far beyond real clients: lift the per-socket limit.
 TRACKER_ENV = {"LOG_LEVEL": "warning", "TRACKER_MAX_ANNOUNCES": "1000000000"}
@@ -48,12 +49,17 @@ class Target:
 
 
 def start_targets(workers: list[int], memory: bool, work: Path) -> list[Target]:
-    """Ours on Redis per worker count (``WEB_CONCURRENCY``, as a PaaS sets it), maybe in-process, then the reference."""
+    """Ours on Redis per worker count (``WEB_CONCURRENCY``, as a PaaS sets it), compiled (mypyc) when
+    scripts/install built it, and pure Python; maybe in-process; then the reference."""
+    builds = [("compiled, ", COMPILED_ENV)] if list(COMPILED_TREE.glob("tracker_app/tracker.*.so")) else []
     targets = []
     for count in workers:
-        store = start_redis(work / f"redis-{count}")
-        server = start_tracker(redis_url=f"redis://127.0.0.1:{store.port}/0", WEB_CONCURRENCY=str(count), **TRACKER_ENV)
-        targets.append(Target(f"ours, Redis, {count} worker{'s' * (count > 1)}", server, store))
+        for label, env in [*builds, ("", {})]:
+            store = start_redis(work / f"redis-{label}{count}")
+            server = start_tracker(
+                redis_url=f"redis://127.0.0.1:{store.port}/0", WEB_CONCURRENCY=str(count), **TRACKER_ENV, **env
+            )
+            targets.append(Target(f"ours, {label}Redis, {count} worker{'s' * (count > 1)}", server, store))
     if memory:
         targets.append(Target("ours, embedded (no Redis)", start_tracker(**TRACKER_ENV)))
     targets.append(Target("reference", start_reference()))

@@ -20,6 +20,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from tracker_app.app import create_app
+from tracker_app.build import BUILD
 from tracker_app.config import ConfigError, Declaration, Settings, declarations, unknown_variables
 from tracker_app.transport import HttpProtocol
 from tracker_app.transport.runtime import connection_limit
@@ -101,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for warning in unknown_variables(os.environ):
         log.warning("%s", warning)
+    log.info("tracker build: %s", BUILD)
     app: Starlette | str
     if settings.workers > 1:
         os.environ[_WORKER_SETTINGS] = json.dumps(settings.to_env())

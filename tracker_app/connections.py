@@ -13,6 +13,8 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 
+from mypy_extensions import mypyc_attr
+
 from tracker_app.clients import client_name
 from tracker_app.peers import InfoHash, OfferId, PeerId, SocketId
 from tracker_app.relay.base import OfferOrigin
@@ -64,6 +66,9 @@ class Connection:
         return self._pending.pop((peer_id, offer_id), None)
 
 
+# Compiled by mypyc (setup.py), a class is native unless marked: native classes take no weak
+# references, and transport/sockets.py keeps the tables it sweeps in a WeakSet.
+@mypyc_attr(native_class=False)
 class Connections:
     def __init__(self, max_per_ip: int) -> None:
         self._by_id: dict[int, Connection] = {}

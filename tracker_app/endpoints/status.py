@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from tracker_app.build import BUILD
 from tracker_app.relay.base import RelayUnavailable
 from tracker_app.store.base import StoreUnavailable
 from tracker_app.tracker import Tracker
@@ -86,7 +87,7 @@ async def health(request: Request) -> Response:
         tracker.relay.check()
     except (StoreUnavailable, RelayUnavailable) as exc:
         return JSONResponse({"status": "unavailable", "storage": backend, "error": str(exc)}, status_code=503)
-    return JSONResponse({"status": "ok", "storage": backend, "replica": tracker.replica})
+    return JSONResponse({"status": "ok", "storage": backend, "replica": tracker.replica, "build": BUILD})
 
 
 async def home(request: Request) -> Response:
