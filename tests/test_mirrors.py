@@ -27,6 +27,7 @@ import yaml
 from fastbencode import bdecode, bencode
 from playwright.sync_api import Playwright
 
+from seed.mirror.mirror import REMOVED_SWEEP
 from seed.torrent import make_torrent
 from seed.webseed import WebSeed
 from tests.support.browser import chromium
@@ -418,7 +419,13 @@ def test_a_full_disk_is_reported_and_its_partial_data_not_kept(
             [(failed, problem)] = [(n, p) for n, (s, p) in states.items() if s == "not mirrored"]
             assert "space" in problem, states
             data = small_disk.outside / "state" / "mirror" / "data"
+            deadline = time.monotonic() + 15
+            while [p.name for p in data.glob("*/*")] != [done_name] and time.monotonic() < deadline:
+                time.sleep(0.25)
             assert [p.name for p in data.glob("*/*")] == [done_name], "the partial file was deleted"
+            # libtorrent runs a removed torrent's queued disk jobs after removing it: the file must not come back.
+            time.sleep(REMOVED_SWEEP + 1)
+            assert [p.name for p in data.glob("*/*")] == [done_name], "the partial file stays deleted"
             assert mirror.proc.poll() is None and "Traceback" not in mirror.log
         finally:
             assert mirror.stop() == 0

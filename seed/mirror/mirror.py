@@ -52,6 +52,10 @@ CHECK_EVERY = 0.5
 #: forgets a peer after three failed connections (an origin at its connection limit while a
 #: whole site downloads), and the next regular announce may be half an hour away.
 STALLED_AFTER = 15.0
+#: Seconds a removed torrent's data folder is deleted again: libtorrent removes a torrent at once
+#: but runs its queued disk jobs after, and a full disk's retried fallocate recreated the partial
+#: file after the folder was gone (seen under load in test_a_full_disk_is_reported...).
+REMOVED_SWEEP = 10.0
 
 
 @dataclass
@@ -96,6 +100,8 @@ class Mirror:
         self._next_check = 0.0
         #: Bytes each download had, and when it last grew.
         self._progress: dict[str, tuple[int, float]] = {}
+        #: Data folders of torrents just removed from the session, and until when to delete them again.
+        self._removed: dict[str, float] = {}
 
     # --- called by seed run ---
 
@@ -130,6 +136,7 @@ class Mirror:
             self._next_check = now + CHECK_EVERY
             changed |= self._check_downloads()
             changed |= self._expire(time.time())
+            self._sweep_removed(now)
             known = frozenset({i.info_hash for i in self.items.values()} | set(self.seeder.records))
             for feed in self._due(now):
                 name = feed.subscription.name
@@ -388,9 +395,18 @@ class Mirror:
         if item.info_hash in self.seeder.adopted:
             self.seeder.release(item.info_hash)
             self.state.resume_dir.joinpath(f"{item.info_hash}.resume").unlink(missing_ok=True)
+            self._removed[item.info_hash] = time.monotonic() + REMOVED_SWEEP
         self.items.pop(item.info_hash, None)
         self._progress.pop(item.info_hash, None)
         self.store.delete(item.info_hash)
+
+    def _sweep_removed(self, now: float) -> None:
+        """Delete removed torrents' data folders again, while libtorrent may still write to them."""
+        for info_hash, until in list(self._removed.items()):
+            if info_hash in self.items or now >= until:  # mirrored again, or libtorrent is done with it
+                del self._removed[info_hash]
+            else:
+                self.store.delete_data(info_hash)
 
     def _save(self, item: Item) -> None:
         try:

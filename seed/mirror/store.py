@@ -81,6 +81,10 @@ class Store:
         """The item's record, its ``.torrent`` and its data folder."""
         for path in (self.root / f"{info_hash}.json", self.root / f"{info_hash}.torrent"):
             path.unlink(missing_ok=True)
+        self.delete_data(info_hash)
+
+    def delete_data(self, info_hash: str) -> None:
+        """The item's data folder, named by its info hash: only ever the mirror's own files."""
         shutil.rmtree(self.data(info_hash), ignore_errors=True)
 
 
