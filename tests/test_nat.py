@@ -7,7 +7,10 @@ first, through the candidate pair that RTCPeerConnection.getStats() reports.
 
 Status on 2026-12-04: the first viewer plays through its NAT from the seeder in every case,
 but the second never connects to the first (0 peers after 60 s, even through TURN), so the
-three cases that expect a connection fail; the cause is not found yet.
+three cases that expect a connection fail. Both pages then have no peer objects at all
+(torrent._peers is empty on both, and both found their srflx candidate through coturn), so
+no answer to the second viewer's offers ever came back: signalling, not ICE, is where it
+stops; not found yet.
 """
 
 from __future__ import annotations
