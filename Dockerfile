@@ -12,10 +12,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8000
 
 WORKDIR /app
+# The locked versions, hash-checked (requirements-tracker.lock, see scripts/upgrade), then the
+# tracker itself with no dependency resolution of its own.
+COPY requirements-tracker.lock ./
+RUN pip install --require-hashes -r requirements-tracker.lock
 COPY pyproject.toml README.md ./
 COPY tracker_app ./tracker_app
+COPY videoswarm_compat ./videoswarm_compat
 COPY videoswarm_extras.py ./
-RUN pip install . && useradd --system --no-create-home tracker
+RUN pip install --no-deps . && useradd --system --no-create-home tracker
 USER tracker
 
 EXPOSE 8000

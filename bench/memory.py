@@ -107,6 +107,7 @@ def breakdown(peers: int = 2000) -> dict[str, float]:
     from tracker_app.store import MemoryStore
     from tracker_app.tracker import Tracker
     from tracker_app.transport import TrackerSocket
+    from tracker_app.transport.sockets import Cork
 
     def traced(make: Callable[[], object]) -> float:
         gc.collect()
@@ -132,7 +133,7 @@ def breakdown(peers: int = 2000) -> dict[str, float]:
     hashes = [random.randbytes(20) for _ in range(100)]
 
     def socket_with_state() -> object:
-        sock = TrackerSocket(tracker, "127.0.0.1", None, set())  # type: ignore[arg-type]
+        sock = TrackerSocket(tracker, Cork(), "127.0.0.1", None, set())  # type: ignore[arg-type]
         peer_id, info_hash = random.randbytes(20), random.choice(hashes)
         sock.joined[(info_hash, peer_id)] = 0.0
         tracker.connections.open(sock)

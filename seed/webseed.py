@@ -39,7 +39,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from videoswarm_compat.uvicorn import H11WithRequestHook, open_connections
 
 from .errors import SeedError
 
@@ -154,7 +155,7 @@ class _CountBytes:
         await self.app(scope, receive, counting_send)
 
 
-class _GuardedProtocol(H11Protocol):
+class _GuardedProtocol(H11WithRequestHook):
     """uvicorn's h11 protocol with a connection cap and a deadline for each request's headers.
 
     uvicorn's own ``limit_concurrency`` answers 503 only once a request arrives, so idle
@@ -169,7 +170,9 @@ class _GuardedProtocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._await_request()
-        open_now = [c for c in self.connections if isinstance(c, _GuardedProtocol) and not c.transport.is_closing()]
+        open_now = [
+            c for c in open_connections(self) if isinstance(c, _GuardedProtocol) and not c.transport.is_closing()
+        ]
         if len(open_now) > self.limits.max_connections:
             idle = [c for c in open_now if c.waiting_since is not None]  # this one at least
             oldest = min(idle, key=lambda c: c.waiting_since or 0.0)
@@ -188,11 +191,8 @@ class _GuardedProtocol(H11Protocol):
                 return
         super().data_received(data)
 
-    def handle_events(self) -> None:
-        cycle = self.cycle
-        super().handle_events()
-        if self.cycle is not cycle:  # a request's headers arrived
-            self._stop_waiting()
+    def on_request_headers(self) -> None:
+        self._stop_waiting()
 
     def on_response_complete(self) -> None:
         self._await_request()
@@ -219,7 +219,7 @@ class _GuardedProtocol(H11Protocol):
             self.transport.close()
 
 
-def _guarded_protocol(limits: Limits) -> type[H11Protocol]:
+def _guarded_protocol(limits: Limits) -> type[H11WithRequestHook]:
     return type("WebSeedProtocol", (_GuardedProtocol,), {"limits": limits})
 
 

@@ -2,14 +2,16 @@
 
 Fast beside the end-to-end tests, which start replicas as processes. Each test runs on a
 fresh app over the memory store and over a real redis-server of this module's own (so
-totals start at zero). WebSocket tests here cover what the ASGI app serves, through the
-``TrackerSockets`` middleware (under another ASGI server); the tracker sockets that
-``tracker`` serves through ``tracker_app.transport`` are covered end to end
-(test_protocol.py, test_real_clients.py).
+totals start at zero). Most WebSocket tests here cover what the ASGI app serves, through
+the ``TrackerSockets`` middleware (under another ASGI server); the ``lean`` ones run the
+tracker sockets that ``tracker`` serves (uvicorn with ``tracker_app.transport``) in this
+process too (tests/support/lean.py), as do test_transport.py, test_reliability.py and
+test_admission.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 from collections.abc import Iterator
@@ -21,8 +23,9 @@ import pytest
 from fastbencode import bdecode
 from starlette.testclient import TestClient, WebSocketTestSession
 
+from tests.support.lean import serve_lean
 from tests.support.processes import start_redis
-from tests.support.wsclient import random_id, sdp, text
+from tests.support.wsclient import Peer, random_id, sdp, text
 from tracker_app import Settings, create_app
 from tracker_app.tracker import NO_OFFER, NOT_ALLOWED, Tracker
 
@@ -167,6 +170,30 @@ def test_websocket_offer_answer_and_scrape(client: TestClient) -> None:
     # Closed sockets leave their swarms (scrape: /stats.json may be cached for a few seconds).
     files = bdecode(client.get(f"/scrape?info_hash={quote_from_bytes(info_hash)}").content)[b"files"]
     assert (files[info_hash][b"complete"], files[info_hash][b"incomplete"]) == (0, 0)
+
+
+async def test_lean_sockets_offer_answer_and_scrape(settings: Settings) -> None:
+    """The same story on the lean transport, which the ASGI path above does not reach."""
+    async with serve_lean(settings) as lean:
+        info_hash, tracker = random_id(), lean.tracker
+        async with Peer(lean.ws_url) as seeder, Peer(f"ws://127.0.0.1:{lean.port}/") as leecher:
+            assert (await seeder.announce(info_hash, left=0))["complete"] == 1
+            reply = await leecher.announce(info_hash, offers=2)
+            assert (reply["complete"], reply["incomplete"]) == (1, 1)
+            offer = await seeder.recv_until(lambda m: "offer" in m)
+            assert (offer["peer_id"], offer["info_hash"]) == (text(leecher.peer_id), text(info_hash))
+            await seeder.answer(offer)
+            answer = await leecher.recv_until(lambda m: "answer" in m)
+            assert (answer["peer_id"], answer["offer_id"]) == (text(seeder.peer_id), offer["offer_id"])
+            assert (await seeder.scrape(info_hash))["files"][text(info_hash)]["complete"] == 1
+            assert sorted(conn.ip for conn in tracker.connections) == ["127.0.0.1", "127.0.0.1"]
+            sample = tracker.metrics.registry.get_sample_value
+            assert (sample("tracker_websocket_connections"), sample("tracker_answers_relayed_total")) == (2, 1)
+        async with asyncio.timeout(5):  # the closes reach the replica, then the store, soon after
+            while (counts := (await tracker.store.scrape([info_hash], 1))[info_hash]).complete + counts.incomplete:
+                await asyncio.sleep(0.01)
+        assert len(tracker.connections) == 0
+        assert tracker.metrics.registry.get_sample_value("tracker_websocket_connections") == 0
 
 
 def test_a_malformed_frame_is_answered_and_the_socket_stays_open(client: TestClient) -> None:

@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import random
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +16,13 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.support.fixtures import Target, tracker_fixture
-from tests.support.processes import Server, start_redis, start_tracker
+from tests.support.fixtures import Target
+from tests.support.lean import LeanTracker, lean_fixture
+from tests.support.processes import start_redis, start_tracker
 from tests.support.wsclient import Peer, random_id, sdp, text
 
-#: A replica with small limits, so each one is cheap to reach.
-strict = tracker_fixture(
+#: A replica with small limits, so each one is cheap to reach; in this process, as ``tracker`` serves it.
+strict = lean_fixture(
     TRACKER_MAX_FRAME="4096",
     TRACKER_MAX_CONNECTIONS_PER_IP="3",
     TRACKER_MAX_ANNOUNCES="5",
@@ -32,7 +32,7 @@ strict = tracker_fixture(
 )
 
 
-async def test_an_oversized_frame_closes_the_socket_with_1009(strict: Server) -> None:
+async def test_an_oversized_frame_closes_the_socket_with_1009(strict: LeanTracker) -> None:
     async with Peer(strict.ws_url) as peer:
         assert peer.ws is not None
         await peer.ws.send("x" * 5000)
@@ -43,7 +43,7 @@ async def test_an_oversized_frame_closes_the_socket_with_1009(strict: Server) ->
         assert (await peer.announce(random_id(), left=0))["complete"] == 1, "the replica is unharmed"
 
 
-async def test_too_many_offers_get_a_failure_reason(strict: Server) -> None:
+async def test_too_many_offers_get_a_failure_reason(strict: LeanTracker) -> None:
     info_hash = random_id()
     async with Peer(strict.ws_url) as peer:
         reply = await peer.announce(info_hash, offers=5)
@@ -51,17 +51,18 @@ async def test_too_many_offers_get_a_failure_reason(strict: Server) -> None:
         assert reply["info_hash"] == text(info_hash)
 
 
-async def test_too_many_hashes_in_one_scrape_get_a_failure_reason(strict: Server) -> None:
+async def test_too_many_hashes_in_one_scrape_get_a_failure_reason(strict: LeanTracker) -> None:
     async with Peer(strict.ws_url) as peer:
         assert "failure reason" not in await peer.scrape([random_id() for _ in range(3)])
         reply = await peer.scrape([random_id() for _ in range(4)])
         assert reply["failure reason"] == "too many info_hash values: at most 3 per scrape"
     query = "&".join("info_hash=" + "%41" * 20 for _ in range(4))
-    body = httpx.get(f"{strict.http_url}/scrape?{query}").content
+    async with httpx.AsyncClient() as client:
+        body = (await client.get(f"{strict.http_url}/scrape?{query}")).content
     assert body.startswith(b"d14:failure reason"), body
 
 
-async def test_too_many_connections_from_one_address_are_closed_cleanly(strict: Server) -> None:
+async def test_too_many_connections_from_one_address_are_closed_cleanly(strict: LeanTracker) -> None:
     peers = [Peer(strict.ws_url) for _ in range(3)]
     for peer in peers:
         await peer.__aenter__()
@@ -80,7 +81,7 @@ async def test_too_many_connections_from_one_address_are_closed_cleanly(strict: 
             await peer.close()
 
 
-async def test_too_many_announces_on_one_connection_are_refused(strict: Server) -> None:
+async def test_too_many_announces_on_one_connection_are_refused(strict: LeanTracker) -> None:
     info_hash = random_id()
     async with Peer(strict.ws_url) as peer:
         for _ in range(5):
@@ -90,21 +91,21 @@ async def test_too_many_announces_on_one_connection_are_refused(strict: Server) 
         assert refused["info_hash"] == text(info_hash)
 
 
-def test_a_socket_that_ignores_pings_is_closed(strict: Server) -> None:
-    """A dead client (no pongs) is dropped after one ping interval plus its timeout."""
-    with socket.create_connection(("127.0.0.1", strict.port), timeout=10) as raw:
-        key = base64.b64encode(os.urandom(16)).decode()
-        raw.sendall(
-            (
-                f"GET /announce HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
-        )
-        assert b"101" in raw.recv(1024).split(b"\r\n")[0]
-        started = time.monotonic()
-        while raw.recv(1024):  # pings, then the close frame: we answer none of them
-            pass
-        assert time.monotonic() - started < 5
+async def test_a_socket_that_ignores_pings_is_closed(strict: LeanTracker) -> None:
+    """A dead client (no pongs) is dropped after one ping interval plus its timeout, by the replica's keepalive task."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", strict.port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET /announce HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    assert b"101" in (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[0]
+    assert any(task.get_name() == "keepalive" for task in asyncio.all_tasks()), "a supervised task sweeps"
+    ending = await asyncio.wait_for(reader.read(), 5)  # pings, then the close frame: we answer none of them
+    assert ending[-len("keepalive ping timeout") :] == b"keepalive ping timeout", ending
+    writer.close()
 
 
 @pytest.fixture

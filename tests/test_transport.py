@@ -1,5 +1,10 @@
 """What the tracker's connections withstand: a peer that stops reading, oversized and
-half-sent HTTP requests, and a log that stays quiet per connection (issues 10 and 11)."""
+half-sent HTTP requests, and a log that stays quiet per connection (issues 10 and 11).
+
+One replica runs in this process (tests/support/lean.py: the uvicorn and transport that
+``tracker`` runs); replicas sharing Redis and the log of a real ``tracker`` process are
+end to end.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +22,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.frames import Frame, Opcode
+from websockets.client import ClientProtocol
+from websockets.frames import Close, Frame, Opcode
+from websockets.protocol import OPEN
+from websockets.uri import parse_uri
 
-from tests.support.fixtures import tracker_fixture
+from tests.support.lean import LeanTracker, lean_fixture, serve_lean
 from tests.support.processes import ROOT, Server, free_port, start_tracker
 from tests.support.wsclient import Peer, random_id, text
+from tracker_app import Settings
 
 #: Small enough that a few dozen relayed offers overflow it; big offers reach it sooner.
 SEND_BUFFER = 64 * 1024
@@ -60,21 +69,26 @@ class StalledPeer:
         )
         self.sock.sendall(Frame(Opcode.TEXT, message.encode()).serialize(mask=True, extensions=[]))
 
-    def dropped(self) -> bool:
-        """Whether the tracker has dropped us: drain what was buffered and look for the end of the stream."""
+    def dropped(self) -> Close | None:
+        """Read on until the tracker ends the stream: the close frame it sent last, if any.
+
+        Fails if the stream does not end (we were not dropped) or ends with a reset (no close frame).
+        """
         self.sock.settimeout(5)
-        try:
-            while self.sock.recv(1 << 16):
-                pass
-        except ConnectionResetError:
-            return True
-        except TimeoutError:
-            return False
-        return True
+        protocol = ClientProtocol(parse_uri("ws://127.0.0.1/"), state=OPEN)
+        while data := self.sock.recv(1 << 16):
+            protocol.receive_data(data)
+            protocol.events_received()  # relayed offers, then the close frame
+        return protocol.close_rcvd
 
 
-def slow_readers_dropped(server: Server) -> float:
-    metrics = httpx.get(f"{server.http_url}/metrics").text
+#: How the tracker ends a socket whose peer stopped reading (TRACKER_SEND_BUFFER in docs/configuration.md).
+SLOW_READER_CLOSE = Close(1008, "not reading what it is sent")
+
+
+async def slow_readers_dropped(server: Server | LeanTracker) -> float:
+    async with httpx.AsyncClient() as client:
+        metrics = (await client.get(f"{server.http_url}/metrics")).text
     match = re.search(r'tracker_failures_total\{kind="slow_reader"\} ([\d.]+)', metrics)
     return float(match.group(1)) if match else 0.0
 
@@ -101,26 +115,24 @@ async def keep_signalling(seeder_url: str, leecher_url: str, swarm: bytes, round
 
 
 async def test_a_peer_that_stops_reading_is_dropped_and_stalls_nobody() -> None:
-    server = start_tracker(TRACKER_SEND_BUFFER=str(SEND_BUFFER), TRACKER_MAX_ANNOUNCES="100000", LOG_LEVEL="warning")
-    try:
+    settings = Settings(send_buffer=SEND_BUFFER, max_announces=100_000, log_level="warning")
+    async with serve_lean(settings) as server:
         swarm = random_id()
-        stalled = StalledPeer(server.port)
+        stalled = await asyncio.to_thread(StalledPeer, server.port)
         stalled.announce(swarm)
         await asyncio.sleep(0.2)
         rounds = 0
-        while not slow_readers_dropped(server):
+        while not await slow_readers_dropped(server):
             rounds += await keep_signalling(server.ws_url, server.ws_url, swarm, rounds=20)
             assert rounds < 1000, "the stalled socket was never dropped"
         print(f"stalled socket dropped after {rounds} rounds, about {rounds * len(BIG_SDP) // 1024} KiB relayed to it")
-        assert slow_readers_dropped(server) == 1
-        assert stalled.dropped(), "the stalled socket was closed"
+        assert await slow_readers_dropped(server) == 1
+        assert await asyncio.to_thread(stalled.dropped) == SLOW_READER_CLOSE, "closed with 1008, as documented"
         deadline = time.monotonic() + 5
-        while httpx.get(f"{server.http_url}/stats.json").json()["replica"]["connections"]:
+        while len(server.tracker.connections):
             assert time.monotonic() < deadline, "the dropped socket is forgotten"
             await asyncio.sleep(0.1)
         assert await keep_signalling(server.ws_url, server.ws_url, swarm, rounds=3) == 3
-    finally:
-        server.stop()
 
 
 async def test_a_stalled_peer_on_one_replica_stalls_no_swarm_on_redis(redis_url: str) -> None:
@@ -133,7 +145,7 @@ async def test_a_stalled_peer_on_one_replica_stalls_no_swarm_on_redis(redis_url:
         stalled.announce(swarm)
         await asyncio.sleep(0.2)
         rounds = 0
-        while not slow_readers_dropped(stalled_home):
+        while not await slow_readers_dropped(stalled_home):
             done = await asyncio.gather(
                 keep_signalling(stalled_home.ws_url, other.ws_url, swarm, rounds=20),
                 keep_signalling(stalled_home.ws_url, other.ws_url, random_id(), rounds=10),
@@ -142,15 +154,15 @@ async def test_a_stalled_peer_on_one_replica_stalls_no_swarm_on_redis(redis_url:
             assert done == [20, 10, 10]
             rounds += 20
             assert rounds < 1000, "the stalled socket was never dropped"
-        assert slow_readers_dropped(stalled_home) == 1
-        assert stalled.dropped(), "the stalled socket was closed"
+        assert await slow_readers_dropped(stalled_home) == 1
+        assert stalled.dropped() == SLOW_READER_CLOSE
         assert await keep_signalling(other.ws_url, stalled_home.ws_url, swarm, rounds=3) == 3
     finally:
         stalled_home.stop()
         other.stop()
 
 
-bounded = tracker_fixture(TRACKER_HEADER_TIMEOUT="1", LOG_LEVEL="warning")
+bounded = lean_fixture(TRACKER_HEADER_TIMEOUT="1", LOG_LEVEL="warning")
 
 
 def exchange(port: int, chunks: Iterator[bytes]) -> bytes:
@@ -170,31 +182,39 @@ def exchange(port: int, chunks: Iterator[bytes]) -> bytes:
         return answer
 
 
-def test_a_huge_request_line_is_refused_and_costs_nothing(bounded: Server) -> None:
+async def healthy(server: LeanTracker) -> bool:
+    async with httpx.AsyncClient() as client:
+        return (await client.get(f"{server.http_url}/health")).status_code == 200
+
+
+async def test_a_huge_request_line_is_refused_and_costs_nothing(bounded: LeanTracker) -> None:
     def request_line() -> Iterator[bytes]:
         yield b"GET /announce?info_hash="
         for _ in range(3000):  # up to 192 MB, far past what the tracker reads
             yield b"A" * 65536
 
-    answer = exchange(bounded.port, request_line())
+    answer = await asyncio.to_thread(exchange, bounded.port, request_line())
     assert answer.startswith(b"HTTP/1.1 414 "), answer[:100]
-    assert httpx.get(f"{bounded.http_url}/health").status_code == 200
+    assert await healthy(bounded)
 
 
-def test_huge_headers_are_refused(bounded: Server) -> None:
+async def test_huge_headers_are_refused(bounded: LeanTracker) -> None:
     headers = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"y" * 1000) for i in range(40))
-    answer = exchange(bounded.port, iter([b"GET /health HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"]))
+    request = b"GET /health HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
+    answer = await asyncio.to_thread(exchange, bounded.port, iter([request]))
     assert answer.startswith(b"HTTP/1.1 431 "), answer[:100]
-    assert httpx.get(f"{bounded.http_url}/health").status_code == 200
+    assert await healthy(bounded)
 
 
-def test_half_sent_and_idle_connections_are_closed_by_the_header_timeout(bounded: Server) -> None:
-    answer = exchange(bounded.port, iter([b"GET /health HTTP/1.1\r\nHost: x\r\n"]))
+async def test_half_sent_and_idle_connections_are_closed_by_the_header_timeout(bounded: LeanTracker) -> None:
+    answer = await asyncio.to_thread(exchange, bounded.port, iter([b"GET /health HTTP/1.1\r\nHost: x\r\n"]))
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:100]
-    assert exchange(bounded.port, iter([])).startswith(b"HTTP/1.1 408 "), "a connection that sends nothing"
-    with socket.create_connection(("127.0.0.1", bounded.port), timeout=10) as sock:
-        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert sock.recv(65536).startswith(b"HTTP/1.1 200 "), "a whole request is answered as before"
+    idle = await asyncio.to_thread(exchange, bounded.port, iter([]))
+    assert idle.startswith(b"HTTP/1.1 408 "), "a connection that sends nothing"
+    reader, writer = await asyncio.open_connection("127.0.0.1", bounded.port)
+    writer.write(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await reader.read(65536)).startswith(b"HTTP/1.1 200 "), "a whole request is answered as before"
+    writer.close()
 
 
 async def test_nothing_is_logged_per_connection_at_the_default_level(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -106,26 +107,30 @@ def main(argv: Sequence[str] | None = None) -> None:
         app = "tracker_app.__main__:worker_app"
     else:
         app = create_app(settings)
-    uvicorn.run(
-        app,
-        factory=settings.workers > 1,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        loop="uvloop",
-        http=HttpProtocol,  # tracker sockets: TrackerSocket; other WebSockets: uvicorn's ASGI one below
-        ws="websockets-sansio",
-        limit_concurrency=connection_limit(),
-        timeout_keep_alive=5,
-        timeout_graceful_shutdown=5,  # a peer that stops reading must not hold a stopping replica
-        ws_max_size=settings.max_frame,
-        ws_per_message_deflate=False,  # as the reference: a compressor per socket costs ~40 KB, offers are one-off
-        ws_ping_interval=settings.ping_interval,
-        ws_ping_timeout=settings.ping_interval,
-        log_level=settings.log_level,
-        access_log=False,
-        proxy_headers=False,
-    )
+    uvicorn.run(app, factory=settings.workers > 1, **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves a replica; the in-process tests of the lean transport start it with these too."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "loop": "uvloop",
+        "http": HttpProtocol,  # tracker sockets: TrackerSocket; other WebSockets: uvicorn's ASGI one below
+        "ws": "websockets-sansio",
+        "limit_concurrency": connection_limit(),
+        "timeout_keep_alive": 5,
+        "timeout_graceful_shutdown": 5,  # a peer that stops reading must not hold a stopping replica
+        "ws_max_size": settings.max_frame,
+        # As the reference: a compressor per socket costs ~40 KB, offers are one-off.
+        "ws_per_message_deflate": False,
+        "ws_ping_interval": settings.ping_interval,
+        "ws_ping_timeout": settings.ping_interval,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "proxy_headers": False,
+    }
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from tracker_app.store.redis import BEAT, connect
 from tracker_app.supervisor import supervise
 from tracker_app.tracker import Tracker
 from tracker_app.transport.runtime import quiet_connections, settle_gc
+from tracker_app.transport.sockets import Cork
 
 log = logging.getLogger("tracker_app")
 
@@ -55,12 +56,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         tasks = [
             supervise("housekeeping", lambda: _housekeeping(tracker)),
             supervise("heartbeat", lambda: _heartbeat(tracker)),
+            supervise("keepalive", lambda: _keepalive(tracker)),
         ]
         log.info("replica %s ready (%s state)", relay.replica, "Redis" if settings.redis_url else "in-process")
         quiet_connections()
         settle_gc()
         try:
-            yield {"tracker": tracker}  # uvicorn hands it to each connection: tracker sockets need no ASGI
+            # uvicorn hands this state to each connection: tracker sockets need no ASGI.
+            yield {"tracker": tracker, "cork": Cork()}
         finally:
             for task in tasks:
                 task.cancel()
@@ -105,6 +108,18 @@ async def _housekeeping(tracker: Tracker) -> None:
             await tracker.store.sweep()
         except StoreUnavailable as exc:
             log.warning("housekeeping skipped: %s", exc)
+
+
+async def _keepalive(tracker: Tracker) -> None:
+    """Every ping interval: ping each socket, and close those that sent nothing since the last ping.
+
+    One task per replica, not a timer per socket; a socket that was closed but still holds
+    unsent bytes (its peer stopped reading) is aborted here too.
+    """
+    while True:
+        await asyncio.sleep(tracker.settings.ping_interval)
+        for conn in tracker.connections:
+            conn.keepalive()
 
 
 async def _heartbeat(tracker: Tracker) -> None:

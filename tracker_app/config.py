@@ -133,7 +133,8 @@ class Settings:
         1,
         "TRACKER_PROXY_HOPS",
         "With `TRACKER_TRUST_PROXY`: how many trusted proxies append to `X-Forwarded-For` "
-        "(a CDN in front of the PaaS router makes 2). The client is that many entries from the right.",
+        "(a CDN in front of the PaaS router makes 2). The client is that many entries from the right, for HTTP "
+        "requests and WebSocket connections alike: the per-address limits count viewers, not the CDN's edges.",
         positive=True,
     )
     max_swarms_per_socket: int = setting(

@@ -14,11 +14,8 @@ from collections import Counter
 from collections.abc import Iterator
 
 from tracker_app.clients import client_name
-from tracker_app.peers import SocketId
+from tracker_app.peers import InfoHash, OfferId, PeerId, SocketId
 from tracker_app.relay.base import OfferOrigin
-
-#: Close code for a socket that does not read what it is sent (RFC 6455: policy violation).
-SLOW_READER = 1008
 
 
 class Connection:
@@ -30,10 +27,10 @@ class Connection:
         self.conn_id = conn_id
         self.ip = ip
         #: (info_hash, peer_id) pairs this socket announced and has not stopped -> when it last announced them.
-        self.joined: dict[tuple[bytes, bytes], float] = {}
+        self.joined: dict[tuple[InfoHash, PeerId], float] = {}
         #: peer_id -> when this socket first announced it (Unix ms): its claim on the peer_id.
-        self.claims: dict[bytes, int] = {}
-        self._pending: dict[tuple[bytes, bytes], SocketId] | None = None
+        self.claims: dict[PeerId, int] = {}
+        self._pending: dict[tuple[PeerId, OfferId], SocketId] | None = None
         self._window = 0.0
         self._spent = 0
 
@@ -60,7 +57,7 @@ class Connection:
             del self._pending[next(iter(self._pending))]
         self._pending[(origin.peer_id, origin.offer_id)] = origin.route
 
-    def take_offer(self, peer_id: bytes, offer_id: bytes) -> SocketId | None:
+    def take_offer(self, peer_id: PeerId, offer_id: OfferId) -> SocketId | None:
         """The route of the socket that made this offer, if it was handed to this socket."""
         if self._pending is None:
             return None
@@ -97,7 +94,7 @@ class Connections:
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def prune(self, ttl: float) -> list[tuple[Connection, bytes, bytes]]:
+    def prune(self, ttl: float) -> list[tuple[Connection, InfoHash, PeerId]]:
         """Forget memberships not announced within ``ttl`` (the store expires them too); returns them."""
         cutoff = time.monotonic() - ttl
         pruned = []

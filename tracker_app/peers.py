@@ -9,6 +9,14 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass, field
+from typing import NewType
+
+#: A torrent's 20-byte SHA-1 info hash, as the wire carries it.
+InfoHash = NewType("InfoHash", bytes)
+#: A client's 20-byte peer_id.
+PeerId = NewType("PeerId", bytes)
+#: The 20-byte id of one WebRTC offer, which its answer names.
+OfferId = NewType("OfferId", bytes)
 
 
 class Event(enum.Enum):

@@ -101,8 +101,14 @@ class Tracker:
         except Exception as exc:  # noqa: BLE001 - the socket must survive anything
             conn.send(websocket.failure(self._reason(exc), *_context(message, exc)))
 
+    def on_open(self, conn: Connection) -> None:
+        """A socket that :func:`~tracker_app.admission.admit` let in joins this replica's connections."""
+        self.connections.open(conn)
+        self.metrics.connections.inc()
+
     async def on_close(self, conn: Connection) -> None:
         """A closed socket leaves every swarm it joined."""
+        self.metrics.connections.dec()
         self.connections.close(conn)
         route = SocketId(self.replica, conn.conn_id).encode()
         memberships = [

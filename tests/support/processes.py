@@ -41,14 +41,10 @@ def _cluster_port() -> int:
         return port
 
 
-@dataclass
-class Server:
-    """A child process serving on one loopback port."""
+class Loopback:
+    """A tracker's URLs on a loopback port (a process here, or in the test's process: tests/support/lean.py)."""
 
-    name: str
-    proc: subprocess.Popen
     port: int
-    env: dict[str, str] = field(default_factory=dict)
     host: str = "127.0.0.1"
 
     @property
@@ -58,6 +54,17 @@ class Server:
     @property
     def ws_url(self) -> str:
         return f"ws://{self.host}:{self.port}/announce"
+
+
+@dataclass
+class Server(Loopback):
+    """A child process serving on one loopback port."""
+
+    name: str
+    proc: subprocess.Popen
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+    host: str = "127.0.0.1"
 
     def stop(self, timeout: float = 10) -> None:
         if self.proc.poll() is None:

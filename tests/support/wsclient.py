@@ -35,13 +35,14 @@ def sdp(kind: str, tag: str) -> dict[str, str]:
 class Peer:
     """One client socket; ``peer_id`` defaults to a webtorrent-style id."""
 
-    def __init__(self, url: str, peer_id: bytes | None = None) -> None:
+    def __init__(self, url: str, peer_id: bytes | None = None, headers: dict[str, str] | None = None) -> None:
         self.url = url
         self.peer_id = peer_id or random_id(b"-WW0208-")
+        self.headers = headers
         self.ws: ClientConnection | None = None
 
     async def __aenter__(self) -> Peer:
-        self.ws = await connect(self.url, open_timeout=5, max_size=None)
+        self.ws = await connect(self.url, open_timeout=5, max_size=None, additional_headers=self.headers)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Iterable, Sequence
 
 from starlette.requests import HTTPConnection
 
@@ -19,12 +20,20 @@ log = logging.getLogger("tracker_app.addresses")
 _warned = False
 
 
-def client_ip(conn: HTTPConnection, trust_proxy: bool, hops: int = 1) -> str:
+def client_ip(conn: HTTPConnection, trust_proxy: bool, hops: int) -> str:
     """The address to record for this request's peer."""
-    own = conn.client.host if conn.client else "0.0.0.0"
+    return peer_address(conn.scope["headers"], conn.scope.get("client"), trust_proxy, hops)
+
+
+def peer_address(
+    headers: Iterable[tuple[bytes, bytes]], client: Sequence[object] | None, trust_proxy: bool, hops: int
+) -> str:
+    """The client's address from a request's raw (lower-case) headers and its socket's ``(host, port)``."""
+    own = str(client[0]) if client else "0.0.0.0"
     if not trust_proxy:
         return own
-    return forwarded_ip(",".join(conn.headers.getlist("x-forwarded-for")), own, hops)
+    header = b",".join(value for name, value in headers if name == b"x-forwarded-for")
+    return forwarded_ip(header.decode("latin-1"), own, hops)
 
 
 def forwarded_ip(header: str, own: str, hops: int) -> str:

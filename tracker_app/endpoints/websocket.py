@@ -3,8 +3,9 @@
 Under ``tracker`` (uvicorn with :class:`tracker_app.transport.HttpProtocol`) tracker
 sockets never reach ASGI: they are :class:`tracker_app.transport.TrackerSocket`.
 This middleware serves the same tracker to any other ASGI server, with the same
-rules: a send never waits, and a socket with more than ``TRACKER_SEND_BUFFER``
-bytes unsent is closed (1008).
+rules: sockets are admitted and refused by :mod:`tracker_app.admission`, a send
+never waits, and a socket with more than ``TRACKER_SEND_BUFFER`` bytes unsent is
+closed (1008).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections import deque
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from tracker_app.connections import SLOW_READER, Connection
-from tracker_app.endpoints.addresses import client_ip
+from tracker_app.admission import SLOW_READER, Refusal, admit
+from tracker_app.connections import Connection
+from tracker_app.metrics import Metrics
 from tracker_app.tracker import Tracker
 
 #: Where clients open tracker sockets: tracker URLs in the wild end in ``/`` or ``/announce``.
@@ -39,15 +41,16 @@ class TrackerSockets:
 class AsgiConnection(Connection):
     """A connection whose frames are queued and sent by one writer task at a time."""
 
-    __slots__ = ("_send", "_queue", "_queued", "_writer", "_limit")
+    __slots__ = ("_send", "_queue", "_queued", "_writer", "_limit", "_metrics")
 
-    def __init__(self, conn_id: int, ip: str, send: Send, limit: int) -> None:
+    def __init__(self, conn_id: int, ip: str, send: Send, limit: int, metrics: Metrics) -> None:
         super().__init__(conn_id, ip)
         self._send = send
         self._queue: deque[str] = deque()
         self._queued = 0
         self._writer: asyncio.Task[None] | None = None
         self._limit = limit
+        self._metrics = metrics
 
     def send(self, text: str) -> None:
         if self._queued < 0:
@@ -66,7 +69,8 @@ class AsgiConnection(Connection):
             while self._queue:
                 text = self._queue.popleft()
                 if self._queued < 0:
-                    await self._send({"type": "websocket.close", "code": SLOW_READER, "reason": "not reading"})
+                    refusal = SLOW_READER.count(self._metrics)
+                    await self._send({"type": "websocket.close", "code": refusal.code, "reason": refusal.reason})
                     return
                 self._queued -= len(text)
                 await self._send({"type": "websocket.send", "text": text})
@@ -79,16 +83,14 @@ class AsgiConnection(Connection):
 async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
     websocket = WebSocket(scope, receive, send)
     tracker: Tracker = websocket.app.state.tracker
-    ip = client_ip(websocket, tracker.settings.trust_proxy, tracker.settings.proxy_hops)
     await websocket.accept()
-    if tracker.connections.full(ip):
-        tracker.metrics.failures.labels("too_many_connections").inc()
-        await websocket.close(code=1008, reason="too many connections from this address")
+    admitted = admit(tracker, scope["headers"], scope.get("client"))
+    if isinstance(admitted, Refusal):
+        await websocket.close(code=admitted.code, reason=admitted.reason)
         return
     del websocket
-    conn = AsgiConnection(tracker.connections.new_id(), ip, send, tracker.settings.send_buffer)
-    tracker.connections.open(conn)
-    tracker.metrics.connections.inc()
+    conn = AsgiConnection(tracker.connections.new_id(), admitted, send, tracker.settings.send_buffer, tracker.metrics)
+    tracker.on_open(conn)
     try:
         while True:
             message: Message = await receive()
@@ -97,5 +99,4 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
             frame = message.get("text")
             await tracker.on_frame(conn, frame if frame is not None else message.get("bytes") or b"")
     finally:
-        tracker.metrics.connections.dec()
         await tracker.on_close(conn)

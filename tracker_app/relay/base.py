@@ -6,7 +6,7 @@ import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tracker_app.peers import SocketId
+from tracker_app.peers import OfferId, PeerId, SocketId
 
 
 # Not frozen: five of each are made per announce, and a frozen dataclass is built ~3x slower.
@@ -14,8 +14,8 @@ from tracker_app.peers import SocketId
 class OfferOrigin:
     """Who made an offer, so the socket that receives it can route the answer back."""
 
-    peer_id: bytes
-    offer_id: bytes
+    peer_id: PeerId
+    offer_id: OfferId
     route: SocketId
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 import orjson
@@ -36,6 +36,7 @@ from tracker_app.relay.base import Deliver, Delivery, OfferOrigin, Relay, RelayU
 from tracker_app.store.pipelining import AutoPipeline
 from tracker_app.store.redis import connect
 from tracker_app.supervisor import supervise
+from videoswarm_compat.redis import close_pubsub
 
 log = logging.getLogger("tracker_app.relay")
 
@@ -158,9 +159,7 @@ class RedisRelay(Relay):
                     raise RelayUnavailable(f"relay channel {name} closed by Redis ({kind})")
         finally:
             self._subscribed = False
-            # redis-py typed PubSub.aclose in 8.2: a typed name for it passes mypy before and after.
-            close_pubsub: Callable[[], Awaitable[None]] = pubsub.aclose
-            await _quietly(close_pubsub())
+            await _quietly(close_pubsub(pubsub))
             await _quietly(client.aclose())
 
     async def _subscriber(self) -> aioredis.Redis:

@@ -6,7 +6,7 @@ import abc
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from tracker_app.peers import AnnounceResult, Claim, Event, PeerEntry, ScrapeCounts, Totals
+from tracker_app.peers import AnnounceResult, Claim, Event, InfoHash, PeerEntry, ScrapeCounts, Totals
 
 
 def yields(held: bytes, claim: bytes) -> bool:
@@ -33,15 +33,15 @@ class SwarmStore(abc.ABC):
         self.peer_ttl = peer_ttl
 
     @abc.abstractmethod
-    async def announce(self, info_hash: bytes, peer: PeerEntry, event: Event, numwant: int) -> AnnounceResult:
+    async def announce(self, info_hash: InfoHash, peer: PeerEntry, event: Event, numwant: int) -> AnnounceResult:
         """Record the peer's announce and pick up to ``numwant`` other peers of its kind at random."""
 
     @abc.abstractmethod
-    async def leave(self, memberships: Sequence[tuple[bytes, PeerEntry]]) -> None:
+    async def leave(self, memberships: Sequence[tuple[InfoHash, PeerEntry]]) -> None:
         """Remove a closed socket's peers from every swarm it joined, in one go."""
 
     @abc.abstractmethod
-    async def scrape(self, info_hashes: Sequence[bytes] | None, limit: int) -> dict[bytes, ScrapeCounts]:
+    async def scrape(self, info_hashes: Sequence[InfoHash] | None, limit: int) -> dict[InfoHash, ScrapeCounts]:
         """Counts for the given torrents, or for up to ``limit`` known torrents when ``None``."""
 
     @abc.abstractmethod

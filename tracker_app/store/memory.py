@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from tracker_app.peers import (
     AnnounceResult,
     Event,
+    InfoHash,
     Kind,
     PeerEntry,
     PeerIdTaken,
@@ -67,13 +68,13 @@ class _Swarm:
 class MemoryStore(SwarmStore):
     def __init__(self, peer_ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(peer_ttl)
-        self._swarms: dict[bytes, _Swarm] = {}
+        self._swarms: dict[InfoHash, _Swarm] = {}
         self._clock = clock
         self._clients: Counter[str] = Counter()
         #: Running totals, so ``totals()`` costs the same whatever the number of swarms.
         self._torrents = self._seeders = self._leechers = 0
 
-    async def announce(self, info_hash: bytes, peer: PeerEntry, event: Event, numwant: int) -> AnnounceResult:
+    async def announce(self, info_hash: InfoHash, peer: PeerEntry, event: Event, numwant: int) -> AnnounceResult:
         now = self._clock()
         swarm = self._swarms.get(info_hash)
         if swarm is None:
@@ -101,7 +102,7 @@ class MemoryStore(SwarmStore):
         peers = members.pick(numwant, peer.key) if numwant > 0 else []
         return AnnounceResult(swarm.complete, swarm.incomplete, swarm.downloaded, peers)
 
-    async def leave(self, memberships: Sequence[tuple[bytes, PeerEntry]]) -> None:
+    async def leave(self, memberships: Sequence[tuple[InfoHash, PeerEntry]]) -> None:
         for info_hash, peer in memberships:
             swarm = self._swarms.get(info_hash)
             if swarm is None:
@@ -110,7 +111,7 @@ class MemoryStore(SwarmStore):
             if old is not None and old[0] == peer.value:
                 self._forget(swarm, peer.kind, peer.key)
 
-    async def scrape(self, info_hashes: Sequence[bytes] | None, limit: int) -> dict[bytes, ScrapeCounts]:
+    async def scrape(self, info_hashes: Sequence[InfoHash] | None, limit: int) -> dict[InfoHash, ScrapeCounts]:
         now = self._clock()
         if info_hashes is None:
             info_hashes = list(self._swarms)[:limit]

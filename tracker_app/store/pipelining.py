@@ -18,6 +18,8 @@ import hiredis
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError, NoScriptError, ResponseError
 
+from videoswarm_compat.redis import transport_of
+
 Command = tuple[Any, ...]
 _Waiter = tuple[int, list[Any], "asyncio.Future[list[Any]]"]
 
@@ -137,7 +139,7 @@ class AutoPipeline:
         """A connection made as the client's pool makes them (address, TLS, AUTH, SELECT), then read by hiredis here."""
         connection = self._pool.make_connection()  # type: ignore[no-untyped-call]
         await connection.connect()
-        transport: asyncio.Transport = connection._writer.transport
+        transport = transport_of(connection)
         replies = _Replies(connection, transport, self._timeout)
         transport.set_protocol(replies)
         return replies

@@ -30,13 +30,14 @@ Deployment-wide figures cost the same whatever the number of torrents:
 from __future__ import annotations
 
 import asyncio
+import enum
 import functools
 import hashlib
 import time
 from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
 from importlib import resources
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 import orjson
 import redis.asyncio as aioredis
@@ -45,15 +46,91 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
 
-from tracker_app.peers import AnnounceResult, Event, Kind, PeerEntry, PeerIdTaken, ScrapeCounts, SocketId, Totals
+from tracker_app.peers import (
+    AnnounceResult,
+    Event,
+    InfoHash,
+    Kind,
+    PeerEntry,
+    PeerIdTaken,
+    ScrapeCounts,
+    SocketId,
+    Totals,
+)
 from tracker_app.store.base import StoreUnavailable, SwarmStore
 from tracker_app.store.pipelining import AutoPipeline, Command
 
 SCRIPT = resources.files("tracker_app.store").joinpath("swarm.lua").read_text()
-_EVENT_CODES = {Event.STARTED: b"s", Event.COMPLETED: b"c", Event.STOPPED: b"x", Event.UPDATE: b"u"}
-_SCRAPE = b"q"
-_SWEEP = b"e"
-_CLEAR_OUT = b"d"
+
+
+class Op(bytes, enum.Enum):
+    """What one run of the swarm script does (its ARGV[3]); bytes, so hiredis packs a member as it is."""
+
+    STARTED = b"s"
+    COMPLETED = b"c"
+    STOPPED = b"x"
+    UPDATE = b"u"
+    #: Expire and count only.
+    SCRAPE = b"q"
+    #: Expire a large batch and count, for the sweep index.
+    SWEEP = b"e"
+    #: Remove the WebSocket peers whose value starts with ``key``: a dead replica's.
+    CLEAR_OUT = b"d"
+
+
+_OPS = {Event.STARTED: Op.STARTED, Event.COMPLETED: Op.COMPLETED, Event.STOPPED: Op.STOPPED, Event.UPDATE: Op.UPDATE}
+
+
+class ScriptArgs(NamedTuple):
+    """The swarm script's ARGV from its third on, in swarm.lua's order (the store adds the two TTLs before)."""
+
+    op: Op
+    kind: str = ""
+    key: bytes = b""
+    value: bytes = b""
+    seeder: bytes = b"0"
+    numwant: int = 0
+    #: ``b"1"``: a different value under the same key means another socket owns it.
+    owned: bytes = b"0"
+    claim: bytes = b""
+    #: A holder value the announce may replace (its replica is dead), or empty.
+    holder: bytes = b""
+
+
+class SwarmReply(NamedTuple):
+    """What the swarm script answers: the swarm's counts, how this run changed them, peers picked."""
+
+    complete: int
+    incomplete: int
+    downloaded: int
+    seeders_added: int
+    leechers_added: int
+    #: 1 when the swarm got its first peer, -1 when it lost its last, else 0.
+    became: int
+    #: Its oldest peer's last announce (ms), or -1 when it is empty or the script did not look.
+    oldest: int
+    #: Other peers of the announcing peer's kind: ``(key, value)`` pairs.
+    peers: list[tuple[bytes, bytes]]
+
+
+class Taken(NamedTuple):
+    """The script's answer when another socket owns the announced key: that socket's value."""
+
+    holder: bytes
+
+
+#: The scrape and the sweep name no peer.
+_SCRAPE = ScriptArgs(Op.SCRAPE)
+_SWEEP = ScriptArgs(Op.SWEEP)
+
+
+def _reply(raw: list[Any]) -> SwarmReply | Taken:
+    if raw[0] == -1:
+        return Taken(raw[1])
+    pairs = iter(raw[_HEADER:])
+    return SwarmReply(raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], list(zip(pairs, pairs, strict=True)))
+
+
 _INDEX = "vs:torrents"
 _REPLICAS = "vs:replicas"
 _TOTALS = "vs:totals"
@@ -64,7 +141,7 @@ DEAD_AFTER = 3.0
 #: Swarms visited per sweep batch, and batches per sweep.
 _SWEEP_BATCH = 256
 _SWEEP_BATCHES = 16
-#: Reply header of the swarm script: counts, their changes, and the oldest peer.
+#: Reply header of the swarm script: counts, their changes, and the oldest peer (see SwarmReply).
 _HEADER = 7
 #: Redis connections per client: enough to keep one Redis busy, few enough for its ``maxclients``.
 _POOL_SIZE = 64
@@ -146,10 +223,10 @@ class RedisStore(SwarmStore):
         #: wrote them: the replica's swarm list changes only with the first and the last.
         self._local: dict[tuple[str, bytes], set[bytes]] = {}
 
-    async def announce(self, info_hash: bytes, peer: PeerEntry, event: Event, numwant: int) -> AnnounceResult:
+    async def announce(self, info_hash: InfoHash, peer: PeerEntry, event: Event, numwant: int) -> AnnounceResult:
         owned = peer.kind is Kind.WEBSOCKET
-        args = [
-            _EVENT_CODES[event],
+        args = ScriptArgs(
+            _OPS[event],
             peer.kind.value,
             peer.key,
             peer.value,
@@ -157,8 +234,7 @@ class RedisStore(SwarmStore):
             numwant,
             b"1" if owned else b"0",
             peer.claim,
-            b"",
-        ]
+        )
         extra = self._index_refresh(info_hash)
         joins = owned and event is Event.STARTED  # a socket's first announce in the swarm
         if joins:
@@ -166,46 +242,45 @@ class RedisStore(SwarmStore):
         elif owned and event is Event.STOPPED:
             extra += self._part([(info_hash, peer)])
         try:
-            [reply] = await self._run([(info_hash, args)], extra)
-            if reply[0] == -1 and self._dead(reply[1]):
-                args[-1] = reply[1]  # its replica died: take the peer_id over
-                [reply] = await self._run([(info_hash, args)])
+            [reply], _ = await self._run([(info_hash, args)], extra)
+            if isinstance(reply, Taken) and self._dead(reply.holder):
+                # its replica died: take the peer_id over
+                [reply], _ = await self._run([(info_hash, args._replace(holder=reply.holder))])
         except StoreUnavailable:
             if joins:
                 self._part([(info_hash, peer)])  # not joined: its retry must list the swarm again
             raise
-        if reply[0] == -1:
+        if isinstance(reply, Taken):
             if joins:
                 self._part([(info_hash, peer)])  # at worst the swarm stays listed: one idle entry
             raise PeerIdTaken()
-        pairs = reply[_HEADER:]
-        return AnnounceResult(reply[0], reply[1], reply[2], list(zip(pairs[::2], pairs[1::2], strict=True)))
+        return AnnounceResult(reply.complete, reply.incomplete, reply.downloaded, reply.peers)
 
-    async def leave(self, memberships: Sequence[tuple[bytes, PeerEntry]]) -> None:
+    async def leave(self, memberships: Sequence[tuple[InfoHash, PeerEntry]]) -> None:
         if memberships:
             forget = self._part(memberships)
             await self._run(
                 [
-                    (
-                        info_hash,
-                        [_EVENT_CODES[Event.STOPPED], peer.kind.value, peer.key, peer.value, b"0", 0, b"1", b"", b""],
-                    )
+                    (info_hash, ScriptArgs(Op.STOPPED, peer.kind.value, peer.key, peer.value, owned=b"1"))
                     for info_hash, peer in memberships
                 ],
                 forget,
             )
 
-    async def scrape(self, info_hashes: Sequence[bytes] | None, limit: int) -> dict[bytes, ScrapeCounts]:
+    async def scrape(self, info_hashes: Sequence[InfoHash] | None, limit: int) -> dict[InfoHash, ScrapeCounts]:
         if info_hashes is None:
-            info_hashes = cast(list[bytes], await self._guard(self._redis.zrange(_INDEX, 0, limit - 1, desc=True)))
-        replies = await self._run([(info_hash, [_SCRAPE]) for info_hash in info_hashes])
-        return {info_hash: ScrapeCounts(*reply[:3]) for info_hash, reply in zip(info_hashes, replies, strict=True)}
+            info_hashes = cast(list[InfoHash], await self._guard(self._redis.zrange(_INDEX, 0, limit - 1, desc=True)))
+        replies, _ = await self._run([(info_hash, _SCRAPE) for info_hash in info_hashes])
+        return {
+            info_hash: ScrapeCounts(reply.complete, reply.incomplete, reply.downloaded)
+            for info_hash, reply in zip(info_hashes, cast(list[SwarmReply], replies), strict=True)
+        }
 
     async def totals(self) -> Totals:
         """At most five commands whatever the number of torrents: this replica's pending changes, then the totals."""
         if self._writing is not None:  # changes in flight on another connection must land first
             await asyncio.gather(self._writing, return_exceptions=True)
-        [raw] = await self._run([], [("HMGET", _TOTALS, "c", "i", "t")])
+        _, [raw] = await self._run([], [("HMGET", _TOTALS, "c", "i", "t")])
         seeders, leechers, torrents = (max(0, int(value or 0)) for value in raw)
         return Totals(torrents, seeders, leechers)
 
@@ -216,17 +291,17 @@ class RedisStore(SwarmStore):
             [], [("PEXPIRE", key, self._totals_ttl_ms, when) for key in (_TOTALS, _INDEX) for when in ("NX", "GT")]
         )
         for _ in range(_SWEEP_BATCHES):
-            due: list[tuple[bytes, float]] = await self._guard(
+            due: list[tuple[InfoHash, float]] = await self._guard(
                 self._redis.zrange(  # type: ignore[arg-type]
                     _INDEX, "-inf", now - self._ttl_ms, byscore=True, offset=0, num=_SWEEP_BATCH, withscores=True
                 )
             )
             if not due:
                 break
-            replies = await self._run([(info_hash, [_SWEEP]) for info_hash, _ in due])
+            replies, _ = await self._run([(info_hash, _SWEEP) for info_hash, _ in due])
             updates: list[Any] = []
-            for (info_hash, score), reply in zip(due, replies, strict=True):
-                updates += [info_hash, _score(score), reply[6] if reply[0] + reply[1] > 0 else -1]
+            for (info_hash, score), reply in zip(due, cast(list[SwarmReply], replies), strict=True):
+                updates += [info_hash, _score(score), reply.oldest if reply.complete + reply.incomplete > 0 else -1]
             await self._guard(self._redis.eval(_REINDEX, 1, _INDEX, *updates))
             if len(due) < _SWEEP_BATCH:
                 break
@@ -266,9 +341,11 @@ class RedisStore(SwarmStore):
         """Remove a dead replica's peers from their swarms, a batch of swarms at a time; SPOP shares the work out."""
         prefix = f"{replica}:".encode()  # how its sockets' routes start
         for _ in range(_SWEEP_BATCHES):
-            batch = cast(list[bytes], await self._guard(self._redis.spop(_members(replica), _SWEEP_BATCH)))
+            batch = cast(list[InfoHash], await self._guard(self._redis.spop(_members(replica), _SWEEP_BATCH)))
             if batch:
-                await self._run([(h, [_CLEAR_OUT, b"w", prefix, b"", b"0", 0, b"0", b"", b""]) for h in batch])
+                await self._run(
+                    [(info_hash, ScriptArgs(Op.CLEAR_OUT, Kind.WEBSOCKET.value, prefix)) for info_hash in batch]
+                )
             if len(batch) < _SWEEP_BATCH:
                 await self._guard(self._redis.zrem(_ALIVE, replica))
                 return
@@ -334,7 +411,7 @@ class RedisStore(SwarmStore):
         local.add(peer.key)
         return [("SADD", _members(replica), info_hash)] if len(local) == 1 else []
 
-    def _part(self, memberships: Sequence[tuple[bytes, PeerEntry]]) -> list[Command]:
+    def _part(self, memberships: Sequence[tuple[InfoHash, PeerEntry]]) -> list[Command]:
         """Note sockets leaving swarms; a replica's swarm list loses a swarm with the last such socket."""
         commands: list[Command] = []
         for info_hash, peer in memberships:
@@ -364,8 +441,10 @@ class RedisStore(SwarmStore):
             commands.append(("PEXPIRE", _INDEX, self._totals_ttl_ms, "NX"))
         return commands
 
-    async def _run(self, calls: list[tuple[bytes, list[Any]]], extra: Sequence[Command] = ()) -> list[Any]:
-        """Run the swarm script once per call, then ``extra``, all in one round trip; return every reply.
+    async def _run(
+        self, calls: Sequence[tuple[InfoHash, ScriptArgs]], extra: Sequence[Command] = ()
+    ) -> tuple[list[SwarmReply | Taken], list[Any]]:
+        """Run the swarm script once per call, then ``extra``, all in one round trip; their replies.
 
         The changes earlier calls made to the totals go first in the same round trip.
         EVALSHA is sent directly; only a server that lost its script cache (a
@@ -373,7 +452,7 @@ class RedisStore(SwarmStore):
         """
         pending = self._pending()
         if not calls and not extra and not pending:
-            return []
+            return [], []
         delta, reindex = self._delta, self._reindex
         self._delta, self._reindex = [0, 0, 0], {}
         commands: list[Command] = [
@@ -403,14 +482,16 @@ class RedisStore(SwarmStore):
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
-        for (info_hash, _), reply in zip(calls, replies, strict=False):
-            if reply[0] != -1:
-                self._delta = [self._delta[0] + reply[3], self._delta[1] + reply[4], self._delta[2] + reply[5]]
-                if reply[5] == 1:
-                    self._reindex[info_hash] = reply[6]
+        swarms = [_reply(raw) for raw in replies[: len(calls)]]
+        for (info_hash, _), reply in zip(calls, swarms, strict=True):
+            if isinstance(reply, SwarmReply):
+                seeders, leechers, torrents = self._delta
+                self._delta = [seeders + reply.seeders_added, leechers + reply.leechers_added, torrents + reply.became]
+                if reply.became == 1:
+                    self._reindex[info_hash] = reply.oldest
         if (any(self._delta) or self._reindex) and self._writing is None:
             self._writing = asyncio.create_task(self._write_pending())
-        return replies[: len(calls)] if calls else replies
+        return swarms, replies[len(calls) :]
 
     async def _write_pending(self) -> None:
         """Write the changes to the totals right after the replies that made them, so other replicas see them.

@@ -2,8 +2,8 @@
 -- KEYS: 1 last-seen zset (member = kind .. key), 2 WebSocket peers hash,
 --       3 HTTP peers hash, 4 counters hash (c = complete, i = incomplete, d = downloaded).
 --       All four share the swarm's hash tag, so this also runs on Redis Cluster.
--- ARGV: 1 peer TTL (ms), 2 key TTL (ms), 3 event ('s' started, 'c' completed,
---       'x' stopped, 'u' update, 'q' scrape: expire and count only, 'e' sweep: expire a large batch
+-- ARGV (from 3 on, ScriptArgs in redis.py): 1 peer TTL (ms), 2 key TTL (ms), 3 event ('s' started,
+--       'c' completed, 'x' stopped, 'u' update, 'q' scrape: expire and count only, 'e' sweep: expire a large batch
 --       and count, 'd' clear out: remove the WebSocket peers whose value starts with the peer key,
 --       a dead replica's name), 4 kind ('w' or 'h'), 5 peer key, 6 peer value, 7 seeder ('1' or '0'),
 --       8 numwant, 9 owned ('1': a different value means another socket owns the key),
@@ -12,8 +12,8 @@
 -- Time is the Redis server's, so replicas with skewed clocks agree on expiry.
 -- Peer hash values are the seeder flag followed by the peer value; a WebSocket peer's value
 -- is followed by a NUL and its claim.
--- Returns {complete, incomplete, downloaded, seeders added, leechers added, 1/-1 when the swarm
--- became non-empty/empty else 0, oldest last-seen (ms) or -1 when empty, key1, value1, ...},
+-- Returns (SwarmReply and Taken in redis.py) {complete, incomplete, downloaded, seeders added,
+-- leechers added, 1/-1 when the swarm became non-empty/empty else 0, oldest last-seen (ms) or -1 when empty, key1, value1, ...},
 -- or {-1, holder value} when the key is owned by another socket.
 local seen, ws, http, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local event, kind, key, value, seeder = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]

@@ -15,17 +15,17 @@ import http
 from typing import Any
 
 import httptools
-from starlette.requests import HTTPConnection
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 from websockets.datastructures import Headers
 from websockets.http11 import Request
 
+from tracker_app.admission import Refusal, admit
 from tracker_app.config import Settings
-from tracker_app.endpoints.addresses import client_ip
 from tracker_app.tracker import Tracker
-from tracker_app.transport.sockets import TrackerSocket
+from tracker_app.transport.sockets import Cork, TrackerSocket, handshake, refuse
+from videoswarm_compat.uvicorn import open_connections, should_upgrade, stop_keepalive_timer
 
 #: Where clients open tracker sockets: tracker URLs in the wild end in ``/`` or ``/announce``.
 PATHS = frozenset({b"/", b"/announce"})
@@ -47,9 +47,10 @@ class HttpProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        tracker = app_state.get("tracker")
-        self._tracker: Tracker | None = tracker if isinstance(tracker, Tracker) else None
-        self._header_timeout = (self._tracker.settings if self._tracker else Settings()).header_timeout
+        # What the app's lifespan hands to uvicorn (tracker_app.app): without them, no lean tracker sockets.
+        tracker, cork = app_state.get("tracker"), app_state.get("cork")
+        self._lean = (tracker, cork) if isinstance(tracker, Tracker) and isinstance(cork, Cork) else None
+        self._header_timeout = (self._lean[0].settings if self._lean else Settings()).header_timeout
         self._head = 0
         self._refusal: tuple[int, str] | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -63,11 +64,11 @@ class HttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        self._unset_keepalive_if_required()
+        stop_keepalive_timer(self)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            if self._should_upgrade():
+            if should_upgrade(self):
                 self.handle_websocket_upgrade()
             else:
                 self._refuse(400, "unsupported upgrade")
@@ -129,17 +130,23 @@ class HttpProtocol(HttpToolsProtocol):
 
     def handle_websocket_upgrade(self) -> None:
         self._disarm()
-        tracker = self._tracker
-        if tracker is None or self.url.partition(b"?")[0] not in PATHS:
+        if self._lean is None or self.url.partition(b"?")[0] not in PATHS:
             super().handle_websocket_upgrade()  # Starlette's, through uvicorn's ASGI WebSocket protocol
             return
-        if self.limit_concurrency is not None and len(self.connections) >= self.limit_concurrency:
+        tracker, cork = self._lean
+        connections = open_connections(self)
+        if self.limit_concurrency is not None and len(connections) >= self.limit_concurrency:
             self._refuse(503, "too many connections")
             return
-        self.connections.discard(self)
+        connections.discard(self)
         headers = Headers((name.decode("latin-1"), value.decode("latin-1")) for name, value in self.headers)
-        scope = {"type": "websocket", "headers": self.headers, "client": self.client}
-        ip = client_ip(HTTPConnection(scope), tracker.settings.trust_proxy)
-        TrackerSocket.upgrade(
-            tracker, self.transport, Request(self.url.decode("latin-1"), headers), ip, self.connections
-        )
+        response = handshake(Request(self.url.decode("latin-1"), headers))
+        self.transport.write(response.serialize())
+        if response.status_code != 101:
+            self.transport.close()
+            return
+        admitted = admit(tracker, self.headers, self.client)
+        if isinstance(admitted, Refusal):
+            refuse(self.transport, admitted)
+        else:
+            TrackerSocket.open(tracker, cork, self.transport, admitted, connections)

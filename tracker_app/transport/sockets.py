@@ -20,16 +20,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import weakref
 from typing import Any, cast
 
 from websockets.exceptions import InvalidState
 from websockets.frames import Frame, Opcode
-from websockets.http11 import Request
+from websockets.http11 import Request, Response
 from websockets.protocol import OPEN
 from websockets.server import ServerProtocol
 
-from tracker_app.connections import Connection, Connections
+from tracker_app.admission import SLOW_READER, Refusal
+from tracker_app.connections import Connection
 from tracker_app.tracker import Tracker
 
 #: Per-connection events, at debug level only; websockets logs "connection open" at info otherwise.
@@ -38,15 +38,13 @@ log = logging.getLogger("tracker_app.sockets")
 #: Frames a socket may have in the tracker at once before its reads pause (flow control).
 _IN_FLIGHT = 8
 
-TOO_MANY = "too many connections from this address"
-
 #: The kernel's send buffer per tracker socket (Linux doubles it): plenty for signalling frames of
 #: about 1 KB. Left to autotuning, a socket whose peer stops reading took 2 MB before user space saw any.
 KERNEL_SEND_BUFFER = 64 * 1024
 
 
-class _Cork:
-    """Sockets with frames queued in this loop turn; all are written once the turn ends."""
+class Cork:
+    """Sockets with frames queued in this loop turn; all are written once the turn ends (one per replica)."""
 
     def __init__(self) -> None:
         self._dirty: list[TrackerSocket] = []
@@ -62,19 +60,28 @@ class _Cork:
             sock.flush()
 
 
-_cork = _Cork()
-#: Connection tables whose keepalive sweep is running (one timer per replica, not one per socket).
-_swept: weakref.WeakSet[Connections] = weakref.WeakSet()
+def handshake(request: Request) -> Response:
+    """websockets' answer to an upgrade request: 101, or the error to send before closing."""
+    return ServerProtocol(logger=log).accept(request)
+
+
+def refuse(transport: asyncio.Transport, refusal: Refusal) -> None:
+    """Close a socket just upgraded with the refusal's close frame."""
+    closing = ServerProtocol(state=OPEN, logger=log)
+    closing.send_close(refusal.code, refusal.reason)
+    transport.write(b"".join(closing.data_to_send()))
+    transport.close()
 
 
 class TrackerSocket(Connection, asyncio.Protocol):
     """One WebTorrent client's socket, after the HTTP upgrade."""
 
-    __slots__ = ("_tracker", "_transport", "_ws", "_corked", "_heard", "_fragments", "_busy", "_server")
+    __slots__ = ("_tracker", "_cork", "_transport", "_ws", "_corked", "_heard", "_fragments", "_busy", "_server")
 
-    def __init__(self, tracker: Tracker, ip: str, transport: asyncio.Transport, server: set[Any]) -> None:
+    def __init__(self, tracker: Tracker, cork: Cork, ip: str, transport: asyncio.Transport, server: set[Any]) -> None:
         super().__init__(tracker.connections.new_id(), ip)
         self._tracker = tracker
+        self._cork = cork
         self._transport = transport
         self._ws: ServerProtocol | None = ServerProtocol(state=OPEN, max_size=tracker.settings.max_frame, logger=log)
         #: Bytes queued in this loop turn and not yet written; 0 when the socket is not in the cork.
@@ -87,35 +94,16 @@ class TrackerSocket(Connection, asyncio.Protocol):
         self._server = server
 
     @classmethod
-    def upgrade(
-        cls, tracker: Tracker, transport: asyncio.Transport, request: Request, ip: str, server: set[Any]
-    ) -> None:
-        """Answer the handshake and, when it succeeds, make the transport's protocol a tracker socket."""
-        response = ServerProtocol(logger=log).accept(request)
-        if response.status_code != 101:
-            transport.write(response.serialize())
-            transport.close()
-            return
-        transport.write(response.serialize())
-        if tracker.connections.full(ip):
-            tracker.metrics.failures.labels("too_many_connections").inc()
-            closing = ServerProtocol(state=OPEN, logger=log)
-            closing.send_close(1008, TOO_MANY)
-            transport.write(b"".join(closing.data_to_send()))
-            transport.close()
-            return
+    def open(cls, tracker: Tracker, cork: Cork, transport: asyncio.Transport, ip: str, server: set[Any]) -> None:
+        """Make the transport of an admitted, upgraded socket a tracker socket."""
         raw = transport.get_extra_info("socket")
         if raw is not None:  # a fixed kernel buffer: autotuned, a peer that does not read would hold megabytes
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
-        sock = cls(tracker, ip, transport, server)
+        sock = cls(tracker, cork, ip, transport, server)
         transport.set_protocol(sock)
         server.add(sock)
-        tracker.connections.open(sock)
-        tracker.metrics.connections.inc()
+        tracker.on_open(sock)
         log.debug("socket %s open from %s", sock.conn_id, ip)
-        if tracker.connections not in _swept:
-            _swept.add(tracker.connections)
-            _keepalive(tracker.connections, tracker.settings.ping_interval)
 
     # Frames out
 
@@ -133,7 +121,7 @@ class TrackerSocket(Connection, asyncio.Protocol):
         except InvalidState:  # the closing handshake has begun
             return
         if not self._corked:
-            _cork.add(self)
+            self._cork.add(self)
         self._corked = corked
 
     def flush(self) -> None:
@@ -145,11 +133,17 @@ class TrackerSocket(Connection, asyncio.Protocol):
                 self._transport.write(b"".join(data))
 
     def _drop_slow_reader(self) -> None:
-        """Free what the socket holds now: its peer is not reading, so a close frame could not reach it."""
-        self._tracker.metrics.failures.labels("slow_reader").inc()
+        """Close with 1008, as the ASGI path does: the frames not yet written are dropped, the close frame follows
+        what the kernel holds. A peer that reads on learns why; one that never does is aborted by the next
+        keepalive sweep, so the socket holds at most ``TRACKER_SEND_BUFFER`` until then."""
+        refusal = SLOW_READER.count(self._tracker.metrics)
         log.debug("socket %s dropped: more than %d bytes unread", self.conn_id, self._tracker.settings.send_buffer)
-        self._ws = None
-        self._transport.abort()
+        ws, self._ws = self._ws, None
+        if ws is not None and ws.state is OPEN:
+            ws.data_to_send()
+            ws.send_close(refusal.code, refusal.reason)
+            self._transport.write(b"".join(ws.data_to_send()))
+        self._transport.close()
 
     # Frames in
 
@@ -217,7 +211,7 @@ class TrackerSocket(Connection, asyncio.Protocol):
         self._heard = False
         ws.send_ping(b"")
         if not self._corked:
-            _cork.add(self)
+            self._cork.add(self)
             self._corked = 1
 
     def shutdown(self) -> None:
@@ -232,19 +226,5 @@ class TrackerSocket(Connection, asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._ws = None
         self._server.discard(self)
-        tracker = self._tracker
-        tracker.metrics.connections.dec()
         log.debug("socket %s closed", self.conn_id)
-        asyncio.get_running_loop().create_task(tracker.on_close(self))
-
-
-def _keepalive(connections: Connections, interval: float) -> None:
-    """Every ``interval``: ping each socket, and close those that sent nothing since the last ping."""
-    loop = asyncio.get_running_loop()
-
-    def sweep() -> None:
-        for conn in connections:
-            conn.keepalive()
-        loop.call_later(interval, sweep)
-
-    loop.call_later(interval, sweep)
+        asyncio.get_running_loop().create_task(self._tracker.on_close(self))

@@ -11,11 +11,12 @@ import ipaddress
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import unquote_to_bytes
 
 import fastbencode
 
-from tracker_app.peers import EVENTS, Event, ScrapeCounts
+from tracker_app.peers import EVENTS, Event, InfoHash, PeerId, ScrapeCounts
 from tracker_app.wire.errors import WireError
 
 _bencode: Callable[[object], bytes] = fastbencode.bencode  # typed: the compiled module ships no stubs
@@ -25,8 +26,8 @@ _EVENTS = {name.encode(): event for name, event in EVENTS.items()}
 
 @dataclass(slots=True)
 class HttpAnnounce:
-    info_hash: bytes
-    peer_id: bytes
+    info_hash: InfoHash
+    peer_id: PeerId
     port: int
     event: Event
     seeder: bool
@@ -50,9 +51,9 @@ def parse_query(query: bytes) -> dict[bytes, list[bytes]]:
 
 def parse_announce(query: bytes, default_numwant: int, max_numwant: int) -> HttpAnnounce:
     params = parse_query(query)
-    info_hash = _hash(params, b"info_hash")
+    info_hash = InfoHash(_hash(params, b"info_hash"))
     try:
-        peer_id = _hash(params, b"peer_id")
+        peer_id = PeerId(_hash(params, b"peer_id"))
         port = _int(params, b"port")
         if port is None or not 0 < port < 65536:
             raise WireError("port must be a number from 1 to 65535")
@@ -75,7 +76,7 @@ def parse_announce(query: bytes, default_numwant: int, max_numwant: int) -> Http
         raise WireError(exc.reason, "announce", info_hash) from None
 
 
-def parse_scrape(query: bytes, max_hashes: int) -> list[bytes] | None:
+def parse_scrape(query: bytes, max_hashes: int) -> list[InfoHash] | None:
     """The requested info hashes, or ``None`` for every torrent."""
     hashes = parse_query(query).get(b"info_hash")
     if hashes is None:
@@ -85,7 +86,7 @@ def parse_scrape(query: bytes, max_hashes: int) -> list[bytes] | None:
     for value in hashes:
         if len(value) != 20:
             raise WireError(f"info_hash must be 20 bytes, not {len(value)}", "scrape")
-    return hashes
+    return cast(list[InfoHash], hashes)  # each checked above
 
 
 def compact_address(ip: str, port: int) -> bytes:
@@ -114,7 +115,7 @@ def announce_response(
     return _bencode(reply)
 
 
-def scrape_response(files: dict[bytes, ScrapeCounts], interval: int) -> bytes:
+def scrape_response(files: dict[InfoHash, ScrapeCounts], interval: int) -> bytes:
     return _bencode(
         {
             b"files": {

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from tracker_app.peers import EVENTS, Event, ScrapeCounts
+from tracker_app.peers import EVENTS, Event, InfoHash, OfferId, PeerId, ScrapeCounts
 from tracker_app.wire.errors import WireError
 
 ANNOUNCE = "announce"
@@ -27,15 +27,15 @@ _EVENTS.update(EVENTS)
 
 @dataclass(slots=True)
 class Offer:
-    offer_id: bytes
+    offer_id: OfferId
     #: The SDP object, relayed untouched.
     offer: Any
 
 
 @dataclass(slots=True)
 class Announce:
-    info_hash: bytes
-    peer_id: bytes
+    info_hash: InfoHash
+    peer_id: PeerId
     event: Event
     seeder: bool
     offers: list[Offer]
@@ -45,10 +45,10 @@ class Announce:
 
 @dataclass(slots=True)
 class Answer:
-    info_hash: bytes
-    peer_id: bytes
-    to_peer_id: bytes
-    offer_id: bytes
+    info_hash: InfoHash
+    peer_id: PeerId
+    to_peer_id: PeerId
+    offer_id: OfferId
     #: The SDP object, relayed untouched.
     answer: Any
 
@@ -56,7 +56,7 @@ class Answer:
 @dataclass(slots=True)
 class Scrape:
     #: ``None`` asks for every torrent the tracker knows.
-    info_hashes: list[bytes] | None
+    info_hashes: list[InfoHash] | None
 
 
 Message = Announce | Answer | Scrape
@@ -79,15 +79,15 @@ def parse(frame: str | bytes, max_offers: int) -> Message:
 
 
 def _parse_announce(data: dict[str, Any], max_offers: int) -> Announce | Answer:
-    info_hash = binary(data.get("info_hash"), "info_hash", ANNOUNCE)
+    info_hash = InfoHash(binary(data.get("info_hash"), "info_hash", ANNOUNCE))
     try:
-        peer_id = binary(data.get("peer_id"), "peer_id", ANNOUNCE)
+        peer_id = PeerId(binary(data.get("peer_id"), "peer_id", ANNOUNCE))
         if data.get("answer") is not None:
             return Answer(
                 info_hash=info_hash,
                 peer_id=peer_id,
-                to_peer_id=binary(data.get("to_peer_id"), "to_peer_id", ANNOUNCE),
-                offer_id=binary(data.get("offer_id"), "offer_id", ANNOUNCE),
+                to_peer_id=PeerId(binary(data.get("to_peer_id"), "to_peer_id", ANNOUNCE)),
+                offer_id=OfferId(binary(data.get("offer_id"), "offer_id", ANNOUNCE)),
                 answer=_sdp(data["answer"], "answer"),
             )
         event = data.get("event")
@@ -113,7 +113,7 @@ def _parse_scrape(data: dict[str, Any]) -> Scrape:
         raw = [raw]
     if not isinstance(raw, list):
         raise WireError("info_hash must be a string or a list of strings", SCRAPE)
-    return Scrape([binary(item, "info_hash", SCRAPE) for item in raw])
+    return Scrape([InfoHash(binary(item, "info_hash", SCRAPE)) for item in raw])
 
 
 def binary(value: Any, name: str, action: str | None = None) -> bytes:
@@ -161,7 +161,7 @@ def _offers(value: Any, max_offers: int) -> list[Offer]:
     for item in value:
         if not isinstance(item, dict):
             raise WireError("each offer must be an object with offer_id and offer")
-        offers.append(Offer(binary(item.get("offer_id"), "offer_id"), _sdp(item.get("offer"), "offer")))
+        offers.append(Offer(OfferId(binary(item.get("offer_id"), "offer_id")), _sdp(item.get("offer"), "offer")))
     return offers
 
 
@@ -233,7 +233,7 @@ def answer_message(answer: Answer) -> str:
     )
 
 
-def scrape_reply(files: dict[bytes, ScrapeCounts], interval: int) -> str:
+def scrape_reply(files: dict[InfoHash, ScrapeCounts], interval: int) -> str:
     return _dump(
         {
             "action": SCRAPE,
