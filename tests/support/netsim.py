@@ -120,6 +120,24 @@ class Internet:
         _ip("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=home.router)
         masquerade = ["iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "wan", "-j", "MASQUERADE"]
         _ip(*masquerade, *(["--random-fully"] if nat == "symmetric" else []), ns=home.router)
+        # As a home router's firewall: unsolicited packets to the router itself are dropped. If
+        # they were let in (to be refused by the stack), conntrack would keep an entry for each,
+        # and the host's own hole-punching packet to that peer would then clash with it and be
+        # given another port: every peer's first check would break its own mapping.
+        _ip(
+            "iptables",
+            "-A",
+            "INPUT",
+            "-i",
+            "wan",
+            "-m",
+            "conntrack",
+            "--ctstate",
+            "NEW,INVALID",
+            "-j",
+            "DROP",
+            ns=home.router,
+        )
         if block_udp:
             _ip("iptables", "-A", "FORWARD", "-p", "udp", "-j", "DROP", ns=home.router)
         self.homes.append(home)
