@@ -90,6 +90,16 @@ class Internet:
             _ip("ip", "addr", "add", f"{PUBLIC}/24", "dev", "vsnet")
             _ip("ip", "addr", "add", f"{GATEWAY}/24", "dev", "vsnet")
             _ip("ip", "link", "set", "vsnet", "up")
+            # The rest of the internet: a default route into a veth whose other end drops what
+            # it gets (no forwarding here). Without it, coturn relaying to a peer's host candidate
+            # (100.64.N.2) got ENETUNREACH and closed that allocation ("reason: general") about
+            # 2 s into a relayed transfer; on the internet such packets just vanish.
+            _ip("ip", "link", "add", "vsrest", "type", "veth", "peer", "name", "vsvoid")
+            _ip("ip", "addr", "add", "192.0.2.1/30", "dev", "vsrest")
+            _ip("ip", "addr", "add", "192.0.2.2/30", "dev", "vsvoid")
+            _ip("ip", "link", "set", "vsrest", "up")
+            _ip("ip", "link", "set", "vsvoid", "up")
+            _ip("ip", "route", "add", "default", "via", "192.0.2.2", "dev", "vsrest")
         except BaseException:
             self.__exit__()
             raise
@@ -148,6 +158,7 @@ class Internet:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)  # its veths go with it
         self._namespaces.clear()
         subprocess.run(["ip", "link", "del", "vsnet"], capture_output=True)
+        subprocess.run(["ip", "link", "del", "vsrest"], capture_output=True)  # vsvoid goes with it
 
 
 #: coturn's configuration as docs/deploy.md ships it; the test changes only what a machine must.
