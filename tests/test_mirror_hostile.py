@@ -240,8 +240,8 @@ def test_a_trickling_feed_does_not_hold_up_another(sites: list[Site], tmp_path: 
 def test_failing_torrent_urls_are_not_fetched_at_every_poll(tmp_path: Path) -> None:
     """Finding 6: a feed at the item cap (1,000: the issue's 3,000 are cut there) whose .torrent URLs answer 404,
     polled every second."""
-    items = MAX_ITEMS
-    server = FeedServer(rss_feed([(f"Item {n}", f"/t/{n}.torrent") for n in range(items)]))
+    items = MAX_ITEMS  # the feed lists one more, which the cap leaves out, saying so once
+    server = FeedServer(rss_feed([(f"Item {n}", f"/t/{n}.torrent") for n in range(items + 1)]))
     server.feed = server.feed.replace(b'url="/t/', f'url="{server.url}/t/'.encode())
     state = tmp_path / "state"
     try:
@@ -263,6 +263,10 @@ def test_failing_torrent_urls_are_not_fetched_at_every_poll(tmp_path: Path) -> N
             assert len(rows) <= 20 and rows[-1]["name"] == f"and {items - 19} more", rows[-1]
             assert (state / "status.json").stat().st_size < 20_000
             assert mirror.log.count("not mirroring") <= 20
+            cap = f"the feed lists {items + 1:,} items; only the first {items:,} are read"
+            assert mirror.log.count(cap) == 1, mirror.log
+            [sub] = json.loads((state / "status.json").read_text())["subscriptions"]
+            assert sub["notice"] == cap
         finally:
             assert mirror.stop() == 0
     finally:

@@ -69,6 +69,8 @@ class _Feed:
     last_check: float | None = None
     videos: int = 0
     problem: str = ""
+    #: What the last poll ignored of the feed (items past the cap), said once in the log.
+    notice: str = ""
     #: Per-video problems of the last poll (bad .torrent, too large...), by feed key.
     skipped: dict[str, Skipped] = field(default_factory=dict)
 
@@ -205,6 +207,7 @@ class Mirror:
                     "size": sum(i.size for i in mine),
                     "last_check": feed.last_check,
                     "problem": feed.problem,
+                    "notice": feed.notice,
                 }
             )
         return rows
@@ -248,6 +251,7 @@ class Mirror:
         if not self._answered(feed, poll):
             return
         feed.videos = poll.count
+        _note(feed, poll)
         self._failures[poll.name] = poll.failures
         candidates = []
         for video, torrent, problem in poll.videos:
@@ -413,3 +417,10 @@ class Mirror:
             self.store.save(item)
         except OSError as error:
             log.info(f"mirror: cannot write {item.info_hash}.json: {error.strerror}")
+
+
+def _note(feed: _Feed, poll: Poll) -> None:
+    """Keep what the poll ignored of the feed, and say it in the log when it changes."""
+    if poll.notice and poll.notice != feed.notice:
+        log.info(f"mirror: {poll.name}: {poll.notice}")
+    feed.notice = poll.notice

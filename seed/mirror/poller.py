@@ -90,6 +90,8 @@ class Poll:
     count: int = 0
     #: ``.torrent`` URLs that failed in this poll (or are still waiting to be tried again).
     failures: dict[str, Failure] = field(default_factory=dict)
+    #: What was ignored of a feed that could be read (items past ``seed.feed.MAX_ITEMS``).
+    notice: str = ""
 
 
 class Poller:
@@ -167,6 +169,7 @@ class Poller:
             videos=videos,
             count=len(fetched.videos),
             failures=failures,
+            notice=fetched.problem,
         )
 
     def _torrents(
